@@ -1,0 +1,125 @@
+"""Account commitments: id hash, packed values and the Merkle leaf (docs/commitments.md).
+
+::
+
+    account_id_digest = int(sha256(utf8(account_id))[:31], big-endian)      # < 2^248
+    salt              = int(HMAC-SHA256(secret, utf8(account_id))[:31])     # < 2^248
+    id_hash           = Poseidon(account_id_digest, salt)
+    slot(v)           = v + 2^63                   # |v| < 2^63, so 1 <= slot < 2^64
+    slots             = [x_1..x_A, q_1, c_1, ..., q_P, c_P]
+    field_j           = slot[3j] + slot[3j+1]*2^64 + slot[3j+2]*2^128   # < 2^192 < r
+    h = id_hash; for each group G of up to 11 fields: h = Poseidon(h, *G)
+    leaf              = h
+
+Every slot is range-checked before packing, so fields never overlap and never wrap; a
+missing slot in the last field is 0. Padding positions hold the leaf of the all-zero
+account with ``id_hash = 0`` (:func:`padding_leaf`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from functools import lru_cache
+
+from zkmargin.field import SNARK_FIELD
+from zkmargin.fixed import I63
+from zkmargin.poseidon import Poseidon, get_poseidon
+
+DIGEST_BYTES = 31  # 248 bits: below r, so no two ids alias modulo r
+SLOT_BITS = 64
+SLOT_OFFSET = 1 << 63
+SLOTS_PER_FIELD = 3
+FIELDS_PER_HASH = 11  # Poseidon(h, 11 fields) = 12 inputs, the fast path's widest
+assert SNARK_FIELD.bit_length() - 1 > SLOTS_PER_FIELD * SLOT_BITS
+assert SNARK_FIELD.bit_length() - 1 > 8 * DIGEST_BYTES
+
+
+def account_id_digest(account_id: str) -> int:
+    """248-bit digest of the id's UTF-8 bytes (SHA-256 truncated to 31 bytes)."""
+    return int.from_bytes(hashlib.sha256(account_id.encode("utf-8")).digest()[:DIGEST_BYTES], "big")
+
+
+def derive_salt(secret: bytes, account_id: str) -> int:
+    """The per-account salt: HMAC-SHA256 under the exchange's secret, truncated to 248 bits.
+
+    Deterministic (a resumed run recomputes the same leaves) yet unguessable without the
+    secret, so nobody can test guesses of which account a leaf belongs to.
+    """
+    if len(secret) < 16:
+        raise ValueError(f"salt secret must have at least 16 bytes, got {len(secret)}")
+    mac = hmac.new(secret, account_id.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(mac[:DIGEST_BYTES], "big")
+
+
+def id_hash(digest: int, salt: int, hasher: Poseidon | None = None) -> int:
+    """``Poseidon(account_id_digest, salt)``."""
+    for name, v in (("account_id_digest", digest), ("salt", salt)):
+        if not 0 <= v < 1 << (8 * DIGEST_BYTES):
+            raise ValueError(f"{name} = {v} must be in 0..2^248-1")
+    return (hasher or get_poseidon()).hash((digest, salt))
+
+
+def account_slots(
+    balances: Sequence[int], qty: Sequence[int], cost: Sequence[int]
+) -> list[int]:
+    """Values in leaf order, ``[x_1..x_A, q_1, c_1, ..., q_P, c_P]``, each range-checked."""
+    if len(qty) != len(cost):
+        raise ValueError(f"{len(qty)} perp sizes but {len(cost)} costs")
+    values = list(balances)
+    for q, c in zip(qty, cost, strict=True):
+        values += [q, c]
+    for k, v in enumerate(values):
+        if not -I63 < v < I63:
+            raise ValueError(f"value {k} = {v} is outside the signed 64-bit slot (|v| < 2^63)")
+    return values
+
+
+def pack_values(values: Sequence[int]) -> list[int]:
+    """Pack signed values into field elements, 3 offset 64-bit slots per element."""
+    fields = []
+    for j in range(0, len(values), SLOTS_PER_FIELD):
+        f = 0
+        for k, v in enumerate(values[j : j + SLOTS_PER_FIELD]):
+            if not -I63 < v < I63:
+                raise ValueError(f"value {j + k} = {v} is outside the slot range |v| < 2^63")
+            f |= (v + SLOT_OFFSET) << (SLOT_BITS * k)
+        fields.append(f)
+    return fields
+
+
+def unpack_values(fields: Sequence[int], count: int) -> list[int]:
+    """Inverse of :func:`pack_values` for ``count`` values."""
+    out = []
+    for k in range(count):
+        f = fields[k // SLOTS_PER_FIELD]
+        slot = (f >> (SLOT_BITS * (k % SLOTS_PER_FIELD))) & ((1 << SLOT_BITS) - 1)
+        out.append(slot - SLOT_OFFSET)
+    return out
+
+
+def leaf_from_fields(idh: int, fields: Sequence[int], hasher: Poseidon | None = None) -> int:
+    """Fold ``id_hash`` and the packed fields into the leaf, 11 fields per Poseidon."""
+    h = hasher or get_poseidon()
+    node = idh
+    for j in range(0, max(len(fields), 1), FIELDS_PER_HASH):
+        node = h.hash((node, *fields[j : j + FIELDS_PER_HASH]))
+    return node
+
+
+def account_leaf(
+    idh: int,
+    balances: Sequence[int],
+    qty: Sequence[int],
+    cost: Sequence[int],
+    hasher: Poseidon | None = None,
+) -> int:
+    """The Merkle leaf of one account."""
+    return leaf_from_fields(idh, pack_values(account_slots(balances, qty, cost)), hasher)
+
+
+@lru_cache(maxsize=64)
+def padding_leaf(n_assets: int, n_perps: int) -> int:
+    """The leaf of the all-zero padding account (``id_hash = 0``, every value 0)."""
+    return account_leaf(0, [0] * n_assets, [0] * n_perps, [0] * n_perps)

@@ -1,0 +1,45 @@
+"""Typed errors. Every message says what was received and what was allowed."""
+
+from __future__ import annotations
+
+
+class ZkMarginError(Exception):
+    """Base class of every error zkmargin reports to a user (CLI exit code 1)."""
+
+
+class InputError(ZkMarginError):
+    """A bad value in an input file, located by file, row, column and value.
+
+    ``row`` is 1-based with the CSV header as row 1 (JSON Lines: line number);
+    ``column`` is the CSV column / JSON key; ``path`` a JSON path inside a params file.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        reason: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        path: str | None = None,
+        value: object = None,
+    ) -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.path = path
+        self.value = value
+        self.reason = reason
+        where = [file]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        if path is not None:
+            where.append(f"field {path}")
+        shown = f": value {value!r}" if value is not None else ""
+        super().__init__(f"{', '.join(where)}{shown}: {reason}")
+
+
+class ValueRangeError(ValueError):
+    """A decimal that does not parse or does not fit; carries no location (callers add it)."""

@@ -1,0 +1,67 @@
+"""Exact fixed-point decimals: text with at most 8 fractional digits -> integer x 10^8.
+
+No float ever touches a value: ``"0.1"`` becomes exactly ``10_000_000``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from zkmargin.errors import ValueRangeError
+
+#: Fixed-point scale of amounts, prices and notionals: value = units x 10^8.
+SCALE_DECIMALS = 8
+SCALE = 10**SCALE_DECIMALS
+assert SCALE == 100_000_000
+
+#: Largest magnitude of a signed 64-bit quantity (balances, positions, costs): |x| < 2^63.
+I63 = 1 << 63
+
+_DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
+
+
+def parse_fixed(text: str) -> int:
+    """Parse a decimal string into an exact integer x 10^8.
+
+    Accepts an optional sign, digits, and an optional fraction of 1..8 digits.
+    Rejects exponents, NaN/Infinity, empty text, thousands separators and more than
+    8 fractional digits, raising :class:`ValueRangeError` with the reason.
+    """
+    m = _DECIMAL.fullmatch(text)
+    if m is None:
+        stripped = text.strip()
+        if stripped != text and _DECIMAL.fullmatch(stripped):
+            return parse_fixed(stripped)
+        raise ValueRangeError(
+            "is not a decimal number (expected digits with an optional sign and up to "
+            f"{SCALE_DECIMALS} fractional digits, e.g. -12.5)"
+        )
+    sign: str = m.group(1)
+    whole: str = m.group(2)
+    frac: str = m.group(3) or ""
+    if len(frac) > SCALE_DECIMALS:
+        raise ValueRangeError(
+            f"has {len(frac)} fractional digits; at most {SCALE_DECIMALS} are allowed"
+        )
+    value = int(whole) * SCALE + (int(frac) * 10 ** (SCALE_DECIMALS - len(frac)) if frac else 0)
+    return -value if sign == "-" else value
+
+
+def format_fixed(value: int, decimals: int = SCALE_DECIMALS) -> str:
+    """Render an integer x 10^decimals as a plain decimal string, trailing zeros removed."""
+    sign = "-" if value < 0 else ""
+    q, r = divmod(abs(value), 10**decimals)
+    if r == 0:
+        return f"{sign}{q}"
+    frac = str(r).rjust(decimals, "0").rstrip("0")
+    return f"{sign}{q}.{frac}"
+
+
+def check_signed63(value: int) -> int:
+    """Return ``value`` if ``|value| < 2^63``, else raise :class:`ValueRangeError`."""
+    if not -I63 < value < I63:
+        raise ValueRangeError(
+            f"is out of range: |value x 10^8| must be below 2^63 ({I63 - 1}), "
+            f"got {value}"
+        )
+    return value

@@ -1,0 +1,261 @@
+"""Vectorized margin core: DESIGN.md section 3 in NumPy, exact, no int64 wrap anywhere.
+
+How it stays exact
+------------------
+Every signed input ``v`` (``|v| < 2^63``) is split into three 21-bit limbs
+``v = l0 + l1*2^21 + l2*2^42`` (``l0, l1`` in ``[0, 2^21)``, ``l2`` in ``[-2^21, 2^21)``,
+by arithmetic shifts, so negative values need no special case). Every constant the spec
+multiplies an input by (``100*P_a*10000``, ``M_i * r_ik`` ...) is split the same way into
+signed limbs of at most 21 bits. One product of an input limb and a constant limb is
+below ``2^42`` in magnitude; one output column of ``E - R`` sums at most
+``3*(2A + 2P) + 4P`` such products for one account (each perp activates one bracket),
+which :func:`_check_budget` asserts stays below ``2^11``. All partial sums are therefore
+integers below ``2^53`` and a float64 matrix product (BLAS) computes them exactly.
+The columns are then carried into canonical 21-bit limbs in int64.
+
+How the requirement avoids a wide comparison
+--------------------------------------------
+The bracket of ``N_i = |q_i| * M_i`` is decided on ``|q_i|`` alone: for an integer
+``|q|``, ``|q| * M < B * 1e8`` holds exactly when ``|q| < ceil(B * 1e8 / M)``, and that
+threshold is computed once per parameter set with Python integers. Because rates never
+decrease and ``D`` makes the bracket lines meet at the bounds, the line of the bracket
+containing ``N_i`` is the spec's ``max_k (N_i * r_ik - D_ik)``; the property tests check
+this against the reference, extremes included.
+
+Totals (sums of ``E``, ``R``, balances) are exact Python integers built from column sums
+of the limb features, never from float sums of large values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from zkmargin.fixed import SCALE
+from zkmargin.margin.model import AccountBlock, BlockResult, I64Array
+from zkmargin.params import WEIGHT_ONE, RiskParams
+
+LIMB_BITS = 21
+LIMB_MASK = (1 << LIMB_BITS) - 1
+INPUT_LIMBS = 3  # 3 x 21 = 63 bits (top limb signed)
+FLOAT_EXACT_BITS = 53
+PRODUCT_BITS = 2 * LIMB_BITS  # |input limb| <= 2^21, |constant limb| < 2^21
+#: Accounts per internal chunk: bounds the float feature matrix to a few MB.
+CHUNK = 8192
+
+F64Array = npt.NDArray[np.float64]
+
+
+def _limbs(value: int) -> list[int]:
+    """Signed limbs of a Python int: ``value = sum(l_k * 2^(21k))``, all ``|l_k| < 2^21``."""
+    sign = -1 if value < 0 else 1
+    mag = abs(value)
+    out = []
+    while mag:
+        out.append(sign * (mag & LIMB_MASK))
+        mag >>= LIMB_BITS
+    return out or [0]
+
+
+def _check_budget(n_assets: int, n_perps: int) -> None:
+    terms = INPUT_LIMBS * (2 * n_assets + 2 * n_perps) + (INPUT_LIMBS + 1) * n_perps
+    if terms * (1 << PRODUCT_BITS) >= 1 << FLOAT_EXACT_BITS:
+        raise ValueError(
+            f"{n_assets} assets and {n_perps} perps exceed the exact float64 budget: "
+            f"{terms} products of 2^{PRODUCT_BITS} per column must stay below 2^53"
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Everything the vectorized core derives from one parameter set (cached)."""
+
+    n_assets: int
+    n_perps: int
+    n_brackets: int
+    #: (K, C) float64: feature k contributes ``X[k, :] * T[k, c]`` to limb column c of E - R.
+    t_diff: F64Array
+    #: per feature: the exact integer weight (Python int) of one unit in E and in R.
+    e_weight: tuple[int, ...]
+    r_weight: tuple[int, ...]
+    #: (P, L-1) uint64 thresholds on |q|: bracket index = #{k: |q| >= thr[i, k]}.
+    thresholds: npt.NDArray[np.uint64]
+    n_cols: int
+
+
+@lru_cache(maxsize=32)
+def _plan(params: RiskParams) -> _Plan:
+    n_a, n_p = len(params.assets), len(params.perps)
+    _check_budget(n_a, n_p)
+    n_l = max(params.max_brackets, 1)
+    # Per feature: (limb index j, constant multiplying the *value*, whether in E or R)
+    e_consts: list[int] = []
+    r_consts: list[int] = []
+    limb_index: list[int] = []
+
+    def add(count_limbs: int, const_e: int, const_r: int) -> None:
+        for j in range(count_limbs):
+            limb_index.append(j)
+            e_consts.append(const_e)
+            r_consts.append(const_r)
+
+    for a in params.assets:  # x_a limbs: 100 * P_a * 10000 (weight 10000 for every sign)
+        add(INPUT_LIMBS, 100 * a.price * WEIGHT_ONE, 0)
+    for a in params.assets:  # max(x_a, 0) limbs: correction to h_a for positive balances
+        add(INPUT_LIMBS, 100 * a.price * (a.weight_bps - WEIGHT_ONE), 0)
+    for p in params.perps:  # q_i limbs: 100 * 10000 * M_i
+        add(INPUT_LIMBS, 100 * WEIGHT_ONE * p.mark, 0)
+    for _p in params.perps:  # c_i limbs: -100 * 10000 * 1e8
+        add(INPUT_LIMBS, -100 * WEIGHT_ONE * SCALE, 0)
+    for p in params.perps:  # onehot(bracket k) * |q_i| limbs: M_i * r_ik
+        for k in range(n_l):
+            rate = p.brackets[k].mmr_ppm if k < len(p.brackets) else 0
+            add(INPUT_LIMBS, 0, p.mark * rate)
+    for p in params.perps:  # onehot(bracket k): -D_ik
+        d = p.deductions()
+        for k in range(n_l):
+            add(1, 0, -d[k] if k < len(d) else 0)
+
+    diff_limbs = [_limbs(e - r) for e, r in zip(e_consts, r_consts, strict=True)]
+    n_cols = max(j + len(c) for j, c in zip(limb_index, diff_limbs, strict=True))
+    t = np.zeros((len(limb_index), n_cols), dtype=np.float64)
+    for k, (j, cl) in enumerate(zip(limb_index, diff_limbs, strict=True)):
+        for m, c in enumerate(cl):
+            t[k, j + m] = float(c)  # |c| < 2^21: exact
+    shift = [1 << (LIMB_BITS * j) for j in limb_index]
+    thresholds = np.full((n_p, max(n_l - 1, 0)), np.iinfo(np.uint64).max, dtype=np.uint64)
+    for i, p in enumerate(params.perps):
+        for k, b in enumerate(p.brackets[:-1]):
+            assert b.max_notional is not None
+            thr = -(-(b.max_notional * SCALE) // p.mark)  # ceil(B * 1e8 / M)
+            if thr < 1 << 63:  # otherwise unreachable by |q| < 2^63
+                thresholds[i, k] = thr
+    return _Plan(
+        n_assets=n_a,
+        n_perps=n_p,
+        n_brackets=n_l,
+        t_diff=t,
+        e_weight=tuple(c * s for c, s in zip(e_consts, shift, strict=True)),
+        r_weight=tuple(c * s for c, s in zip(r_consts, shift, strict=True)),
+        thresholds=thresholds,
+        n_cols=n_cols,
+    )
+
+
+def _put_limbs(dst: F64Array, values: I64Array) -> None:
+    """Write the 3 limbs of ``values`` (G, n) into ``dst`` of shape (G, 3, n)."""
+    dst[:, 0, :] = values & LIMB_MASK
+    dst[:, 1, :] = (values >> LIMB_BITS) & LIMB_MASK
+    dst[:, 2, :] = values >> (2 * LIMB_BITS)
+
+
+def _features(plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array) -> F64Array:
+    """The (K, n) feature matrix of a chunk: limbs of inputs and bracket one-hots.
+
+    Row layout (transposed so every write is contiguous): limbs of x_a, of max(x_a, 0),
+    of q_i, of c_i; then per perp and bracket the limbs of onehot_ik * |q_i|; then the
+    one-hots themselves.
+    """
+    n = bal.shape[0]
+    n_a, n_p, n_l = plan.n_assets, plan.n_perps, plan.n_brackets
+    x = np.empty((plan.t_diff.shape[0], n), dtype=np.float64)
+    b_t = np.ascontiguousarray(bal.T)
+    q_t = np.ascontiguousarray(qty.T)
+    o = 0
+    _put_limbs(x[o : o + 3 * n_a].reshape(n_a, 3, n), b_t)
+    o += 3 * n_a
+    _put_limbs(x[o : o + 3 * n_a].reshape(n_a, 3, n), np.maximum(b_t, 0))
+    o += 3 * n_a
+    _put_limbs(x[o : o + 3 * n_p].reshape(n_p, 3, n), q_t)
+    o += 3 * n_p
+    _put_limbs(x[o : o + 3 * n_p].reshape(n_p, 3, n), np.ascontiguousarray(cost.T))
+    o += 3 * n_p
+    if n_p:
+        aq = np.abs(q_t)  # |q| < 2^63: no int64 overflow
+        idx = np.empty((n_p, n), dtype=np.int64)
+        for i in range(n_p):  # bracket index = number of thresholds <= |q|
+            idx[i] = np.searchsorted(plan.thresholds[i], aq[i].astype(np.uint64), "right")
+        onehot = idx[:, None, :] == np.arange(n_l)[None, :, None]  # (P, L, n)
+        aq_limbs = np.empty((n_p, 3, n), dtype=np.float64)
+        _put_limbs(aq_limbs, aq)
+        np.multiply(
+            onehot[:, :, None, :],
+            aq_limbs[:, None, :, :],
+            out=x[o : o + 3 * n_p * n_l].reshape(n_p, n_l, 3, n),
+        )
+        o += 3 * n_p * n_l
+        x[o : o + n_p * n_l] = onehot.reshape(n_p * n_l, n)
+        o += n_p * n_l
+    assert o == x.shape[0]
+    return x
+
+
+def _carry(cols: I64Array, extra: int) -> I64Array:
+    """Canonical limbs of (C, n) columns: rows but the last in [0, 2^21), the last signed."""
+    c, n = cols.shape
+    out = np.zeros((c + extra, n), dtype=np.int64)
+    out[:c] = cols
+    for k in range(c + extra - 1):
+        out[k + 1] += out[k] >> LIMB_BITS
+        out[k] &= LIMB_MASK
+    return out
+
+
+def _combine(limb_sums: list[int]) -> int:
+    return sum(v << (LIMB_BITS * k) for k, v in enumerate(limb_sums))
+
+
+class VectorizedCore:
+    """The fast twin: blocks of accounts at once, exact through limbs."""
+
+    name = "vectorized"
+
+    def excess(self, params: RiskParams, block: AccountBlock) -> list[int]:
+        """``E - R`` of every account (F), as exact Python integers."""
+        plan = _plan(params)
+        out: list[int] = []
+        for lo in range(0, len(block), CHUNK):
+            hi = min(len(block), lo + CHUNK)
+            x = _features(plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi])
+            diff = _carry(np.rint(plan.t_diff.T @ x).astype(np.int64), extra=3)
+            cols = [[int(v) << (LIMB_BITS * k) for v in row] for k, row in enumerate(diff)]
+            out.extend(sum(vals) for vals in zip(*cols, strict=True))
+        return out
+
+    def evaluate(self, params: RiskParams, block: AccountBlock) -> BlockResult:
+        plan = _plan(params)
+        n = len(block)
+        deficient = np.zeros(n, dtype=np.bool_)
+        equity = requirement = shortfall = 0
+        feature_sums = np.zeros(plan.t_diff.shape[0], dtype=np.float64)
+        for lo in range(0, n, CHUNK):
+            hi = min(n, lo + CHUNK)
+            x = _features(plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi])
+            # column sums of limbs < 2^21 over < 2^32 rows: exact in float64
+            feature_sums += x.sum(axis=1)
+            diff = _carry(np.rint(plan.t_diff.T @ x).astype(np.int64), extra=3)  # E - R
+            neg = diff[-1] < 0
+            deficient[lo:hi] = neg
+            if neg.any():
+                shortfall -= _combine([int(v) for v in diff[:, neg].sum(axis=1)])
+        sums = [int(v) for v in feature_sums]
+        equity = sum(s * w for s, w in zip(sums, plan.e_weight, strict=True) if w)
+        requirement = sum(s * w for s, w in zip(sums, plan.r_weight, strict=True) if w)
+        n_a = plan.n_assets
+        liabilities, debts = [], []
+        for a in range(n_a):
+            total = _combine(sums[3 * a : 3 * a + 3])
+            pos = _combine(sums[3 * (n_a + a) : 3 * (n_a + a) + 3])
+            liabilities.append(pos)
+            debts.append(pos - total)
+        return BlockResult(
+            deficient=deficient,
+            equity_total=equity,
+            requirement_total=requirement,
+            shortfall_total=shortfall,
+            liabilities=tuple(liabilities),
+            debts=tuple(debts),
+        )
