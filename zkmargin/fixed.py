@@ -43,7 +43,9 @@ def parse_fixed(text: str) -> int:
         raise ValueRangeError(
             f"has {len(frac)} fractional digits; at most {SCALE_DECIMALS} are allowed"
         )
-    value = int(whole) * SCALE + (int(frac) * 10 ** (SCALE_DECIMALS - len(frac)) if frac else 0)
+    value: int = int(whole) * SCALE
+    if frac:
+        value += int(frac) * 10 ** (SCALE_DECIMALS - len(frac))
     return -value if sign == "-" else value
 
 

@@ -143,6 +143,10 @@ def _decimal_field(file: str, path: str, raw: object, *, positive: bool) -> int:
 def _int_field(file: str, path: str, raw: object, lo: int, hi: int) -> int:
     if isinstance(raw, _RawNumber) and re.fullmatch(r"-?[0-9]+", raw):
         value = int(raw)
+    elif isinstance(raw, str) and not isinstance(raw, _RawNumber):
+        raise InputError(
+            file, f"must be a JSON integer in {lo}..{hi}, not a string", path=path, value=raw
+        )
     else:
         raise InputError(file, f"must be an integer in {lo}..{hi}", path=path, value=_show(raw))
     if not lo <= value <= hi:

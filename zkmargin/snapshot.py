@@ -45,6 +45,10 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+class _JsonNumber(str):
+    """A JSON number kept as its source text (a value, never an account id)."""
+
+
 def _digest(account_id: str) -> int:
     return int.from_bytes(
         hashlib.blake2b(account_id.encode("utf-8"), digest_size=8).digest(), "little", signed=True
@@ -277,7 +281,7 @@ class SnapshotReader:
                     if not line.strip():
                         raise InputError(file, "empty line: expected a JSON object", row=row)
                     try:
-                        obj = json.loads(line, parse_float=str, parse_int=str)
+                        obj = json.loads(line, parse_float=_JsonNumber, parse_int=_JsonNumber)
                     except json.JSONDecodeError as exc:
                         raise InputError(file, f"is not valid JSON: {exc.msg}", row=row) from None
                     if not isinstance(obj, dict):
@@ -292,6 +296,14 @@ class SnapshotReader:
                                 column=key,
                             )
                     account_id = obj.get(ID_COLUMN)
+                    if isinstance(account_id, _JsonNumber):
+                        raise InputError(
+                            file,
+                            "account_id must be a non-empty string, not a JSON number",
+                            row=row,
+                            column=ID_COLUMN,
+                            value=str(account_id),
+                        )
                     if not isinstance(account_id, str) or not account_id:
                         raise InputError(
                             file,
