@@ -29,7 +29,10 @@ def usd(text: str) -> int:
     return int(Decimal(text) * F)
 
 
-def block_of(rows: list[tuple[list[int], list[int], list[int]]], n_a: int, n_p: int) -> AccountBlock:
+Row = tuple[list[int], list[int], list[int]]
+
+
+def block_of(rows: list[Row], n_a: int, n_p: int) -> AccountBlock:
     return AccountBlock(
         ids=[f"a{i}" for i in range(len(rows))],
         balances=np.array([r[0] for r in rows], dtype=np.int64).reshape(len(rows), n_a),

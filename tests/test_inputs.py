@@ -471,9 +471,7 @@ JSONL_CASES = [
         DECIMALS,
         id="too-many-decimals-number",
     ),
-    pytest.param(
-        3, '{"account_id": "carol", "USDT": "abc"}', "USDT", "abc", NOT_DECIMAL, id="abc"
-    ),
+    pytest.param(3, '{"account_id": "carol", "USDT": "abc"}', "USDT", "abc", NOT_DECIMAL, id="abc"),
     pytest.param(
         3, '{"account_id": "carol", "BTC": 1e5}', "BTC", "1e5", NOT_DECIMAL, id="exponent"
     ),
@@ -564,6 +562,23 @@ def test_jsonl_invalid_json(tmp_path: Path, params_file: Path, report: Path) -> 
     assert_rejected(result, report, file=snap, row=3, reason="is not valid JSON")
 
 
+def test_jsonl_duplicate_key(tmp_path: Path, params_file: Path, report: Path) -> None:
+    """json keeps the last of two equal keys silently; the reader must refuse the row."""
+    lines = base_jsonl_lines()
+    lines[1] = '{"account_id": "bob", "USDT": "-2000", "BTC": "0.2", "USDT": "5"}'
+    snap = write_lines(tmp_path / "snap.jsonl", lines)
+    result = run_check(snap, params_file, report)
+    assert_rejected(
+        result, report, file=snap, row=2, column="USDT", reason="duplicate key in the JSON object"
+    )
+
+
+def test_missing_snapshot_file(tmp_path: Path, params_file: Path, report: Path) -> None:
+    snap = tmp_path / "nope.csv"
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, reason="cannot be read: No such file")
+
+
 def test_jsonl_empty_file(tmp_path: Path, params_file: Path, report: Path) -> None:
     snap = tmp_path / "snap.jsonl"
     snap.write_bytes(b"")
@@ -596,7 +611,7 @@ def _delete(path: list[str | int]) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-BR = ["perps", 0, "brackets"]
+BR: list[str | int] = ["perps", 0, "brackets"]
 
 PARAMS_CASES = [
     # (change, JSON field path, shown value, reason)
@@ -615,19 +630,31 @@ PARAMS_CASES = [
         id="price-decimals-number",
     ),
     pytest.param(
-        _set(["assets", 0, "price"], "0"), "assets[0].price", "0", "must be positive",
+        _set(["assets", 0, "price"], "0"),
+        "assets[0].price",
+        "0",
+        "must be positive",
         id="price-zero",
     ),
     pytest.param(
-        _set(["assets", 0, "price"], "1e3"), "assets[0].price", "1e3", NOT_DECIMAL,
+        _set(["assets", 0, "price"], "1e3"),
+        "assets[0].price",
+        "1e3",
+        NOT_DECIMAL,
         id="price-exponent",
     ),
     pytest.param(
-        _set(["assets", 0, "price"], TOO_BIG), "assets[0].price", TOO_BIG, OUT_OF_RANGE,
+        _set(["assets", 0, "price"], TOO_BIG),
+        "assets[0].price",
+        TOO_BIG,
+        OUT_OF_RANGE,
         id="price-2^63",
     ),
     pytest.param(
-        _set(["perps", 0, "mark"], "-50000"), "perps[0].mark", "-50000", "must be positive",
+        _set(["perps", 0, "mark"], "-50000"),
+        "perps[0].mark",
+        "-50000",
+        "must be positive",
         id="negative-mark",
     ),
     pytest.param(
@@ -756,6 +783,16 @@ def test_params_bad_field(
     snap = write_csv(tmp_path / "snap.csv", HEADER, ROWS)
     result = run_check(snap, params, report)
     assert_rejected(result, report, file=params, path=path, value=value, reason=reason)
+
+
+def test_params_duplicate_key(tmp_path: Path, report: Path) -> None:
+    text = json.dumps(BASE_PARAMS).replace('"price": "50000"', '"price": "50000", "price": "1"', 1)
+    assert text.count('"price"') == 3
+    params = tmp_path / "risk.json"
+    params.write_text(text, encoding="utf-8")
+    snap = write_csv(tmp_path / "snap.csv", HEADER, ROWS)
+    result = run_check(snap, params, report)
+    assert_rejected(result, report, file=params, path="assets[1]", reason="duplicate key 'price'")
 
 
 def test_params_invalid_json(tmp_path: Path, report: Path) -> None:

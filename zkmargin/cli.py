@@ -102,7 +102,10 @@ def check(
         raise _Fail(str(exc)) from None
     report = json.dumps(totals.to_json())
     if out is not None:
-        write_text_atomic(out, report + "\n")
+        try:
+            write_text_atomic(out, report + "\n")
+        except OSError as exc:
+            raise _Fail(f"{out}: cannot be written: {exc.strerror or exc}") from None
     if as_json:
         click.echo(report)
     else:
@@ -153,14 +156,17 @@ def generate(
         raise _Fail(f"{', '.join(existing)} already exist; pass --force to overwrite")
     opts = GenerateOptions(accounts=accounts, assets=assets, perps=perps, brackets=brackets,
                            seed=seed, borrow_share=borrow_share, deficient_share=deficient_share)
-    if _progress_enabled():
-        from rich.progress import Progress
+    try:
+        if _progress_enabled():
+            from rich.progress import Progress
 
-        with Progress(transient=True, console=_stderr_console()) as bar:
-            task = bar.add_task("generating accounts", total=accounts)
-            snap, par = run(out, opts, fmt=fmt, progress=lambda n: bar.advance(task, n))
-    else:
-        snap, par = run(out, opts, fmt=fmt)
+            with Progress(transient=True, console=_stderr_console()) as bar:
+                task = bar.add_task("generating accounts", total=accounts)
+                snap, par = run(out, opts, fmt=fmt, progress=lambda n: bar.advance(task, n))
+        else:
+            snap, par = run(out, opts, fmt=fmt)
+    except OSError as exc:
+        raise _Fail(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
     click.echo(f"wrote {snap} ({accounts} accounts) and {par}")
 
 

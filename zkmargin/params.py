@@ -122,6 +122,26 @@ class _RawNumber(str):
     """A JSON number kept as its source text, so no float ever rounds a price."""
 
 
+class JsonObject(dict[str, object]):
+    """A decoded JSON object that remembers its first repeated key (``json`` keeps the last
+    value of a repeated key silently; an input file with one is rejected instead)."""
+
+    duplicate: str | None = None
+
+
+def json_object(pairs: list[tuple[str, object]]) -> JsonObject:
+    """``object_pairs_hook`` for :func:`json.loads` building :class:`JsonObject`."""
+    obj = JsonObject(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                obj.duplicate = key
+                break
+            seen.add(key)
+    return obj
+
+
 def _decimal_field(file: str, path: str, raw: object, *, positive: bool) -> int:
     if isinstance(raw, bool) or not isinstance(raw, str):
         raise InputError(
@@ -169,6 +189,8 @@ def _symbol(file: str, path: str, raw: object) -> str:
 def _obj(file: str, path: str, raw: object, keys: Sequence[str]) -> dict[str, object]:
     if not isinstance(raw, dict):
         raise InputError(file, "must be a JSON object", path=path, value=_show(raw))
+    if isinstance(raw, JsonObject) and raw.duplicate is not None:
+        raise InputError(file, f"duplicate key {raw.duplicate!r}", path=path)
     unknown = sorted(set(raw) - set(keys))
     if unknown:
         raise InputError(
@@ -274,7 +296,9 @@ def parse_params(doc: object, file: str = "<params>") -> RiskParams:
 def loads_params(text: str, file: str = "<params>") -> RiskParams:
     """Parse params JSON text; numbers keep their exact decimal text."""
     try:
-        doc = json.loads(text, parse_float=_RawNumber, parse_int=_RawNumber)
+        doc = json.loads(
+            text, parse_float=_RawNumber, parse_int=_RawNumber, object_pairs_hook=json_object
+        )
     except json.JSONDecodeError as exc:
         raise InputError(file, f"is not valid JSON: {exc.msg}", row=exc.lineno) from None
     return parse_params(doc, file)

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from zkmargin.errors import InputError, ValueRangeError
 from zkmargin.fixed import I63, parse_fixed
 from zkmargin.margin.model import AccountBlock
-from zkmargin.params import RiskParams
+from zkmargin.params import JsonObject, RiskParams, json_object
 
 ID_COLUMN = "account_id"
 DEFAULT_BLOCK = 65536
@@ -281,11 +281,20 @@ class SnapshotReader:
                     if not line.strip():
                         raise InputError(file, "empty line: expected a JSON object", row=row)
                     try:
-                        obj = json.loads(line, parse_float=_JsonNumber, parse_int=_JsonNumber)
+                        obj = json.loads(
+                            line,
+                            parse_float=_JsonNumber,
+                            parse_int=_JsonNumber,
+                            object_pairs_hook=json_object,
+                        )
                     except json.JSONDecodeError as exc:
                         raise InputError(file, f"is not valid JSON: {exc.msg}", row=row) from None
                     if not isinstance(obj, dict):
                         raise InputError(file, "must be a JSON object", row=row)
+                    if isinstance(obj, JsonObject) and obj.duplicate is not None:
+                        raise InputError(
+                            file, "duplicate key in the JSON object", row=row, column=obj.duplicate
+                        )
                     for key in obj:
                         if key not in allowed:
                             raise InputError(

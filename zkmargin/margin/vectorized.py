@@ -28,6 +28,7 @@ of the limb features, never from float sums of large values.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -76,14 +77,13 @@ class _Plan:
     n_assets: int
     n_perps: int
     n_brackets: int
-    #: (K, C) float64: feature k contributes ``X[k, :] * T[k, c]`` to limb column c of E - R.
-    t_diff: F64Array
-    #: per feature: the exact integer weight (Python int) of one unit in E and in R.
-    e_weight: tuple[int, ...]
-    r_weight: tuple[int, ...]
+    #: (K, C + C') float64: feature k adds ``X[k, :] * T[k, c]`` to limb column c, where
+    #: the first C columns are the limbs of E - R and the next C' those of E.
+    t_all: F64Array
+    #: C: number of limb columns of E - R.
+    n_cols: int
     #: (P, L-1) uint64 thresholds on |q|: bracket index = #{k: |q| >= thr[i, k]}.
     thresholds: npt.NDArray[np.uint64]
-    n_cols: int
 
 
 @lru_cache(maxsize=32)
@@ -108,7 +108,7 @@ def _plan(params: RiskParams) -> _Plan:
         add(INPUT_LIMBS, 100 * a.price * (a.weight_bps - WEIGHT_ONE), 0)
     for p in params.perps:  # q_i limbs: 100 * 10000 * M_i
         add(INPUT_LIMBS, 100 * WEIGHT_ONE * p.mark, 0)
-    for _p in params.perps:  # c_i limbs: -100 * 10000 * 1e8
+    if params.perps:  # limbs of sum_i c_i (summed limb-wise): -100 * 10000 * 1e8
         add(INPUT_LIMBS, -100 * WEIGHT_ONE * SCALE, 0)
     for p in params.perps:  # onehot(bracket k) * |q_i| limbs: M_i * r_ik
         for k in range(n_l):
@@ -120,12 +120,15 @@ def _plan(params: RiskParams) -> _Plan:
             add(1, 0, -d[k] if k < len(d) else 0)
 
     diff_limbs = [_limbs(e - r) for e, r in zip(e_consts, r_consts, strict=True)]
+    e_limbs = [_limbs(e) for e in e_consts]
     n_cols = max(j + len(c) for j, c in zip(limb_index, diff_limbs, strict=True))
-    t = np.zeros((len(limb_index), n_cols), dtype=np.float64)
-    for k, (j, cl) in enumerate(zip(limb_index, diff_limbs, strict=True)):
-        for m, c in enumerate(cl):
+    n_e = max(j + len(c) for j, c in zip(limb_index, e_limbs, strict=True))
+    t = np.zeros((len(limb_index), n_cols + n_e), dtype=np.float64)
+    for k, j in enumerate(limb_index):
+        for m, c in enumerate(diff_limbs[k]):
             t[k, j + m] = float(c)  # |c| < 2^21: exact
-    shift = [1 << (LIMB_BITS * j) for j in limb_index]
+        for m, c in enumerate(e_limbs[k]):
+            t[k, n_cols + j + m] = float(c)
     thresholds = np.full((n_p, max(n_l - 1, 0)), np.iinfo(np.uint64).max, dtype=np.uint64)
     for i, p in enumerate(params.perps):
         for k, b in enumerate(p.brackets[:-1]):
@@ -137,11 +140,9 @@ def _plan(params: RiskParams) -> _Plan:
         n_assets=n_a,
         n_perps=n_p,
         n_brackets=n_l,
-        t_diff=t,
-        e_weight=tuple(c * s for c, s in zip(e_consts, shift, strict=True)),
-        r_weight=tuple(c * s for c, s in zip(r_consts, shift, strict=True)),
-        thresholds=thresholds,
+        t_all=t,
         n_cols=n_cols,
+        thresholds=thresholds,
     )
 
 
@@ -156,12 +157,12 @@ def _features(plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array) -> F64A
     """The (K, n) feature matrix of a chunk: limbs of inputs and bracket one-hots.
 
     Row layout (transposed so every write is contiguous): limbs of x_a, of max(x_a, 0),
-    of q_i, of c_i; then per perp and bracket the limbs of onehot_ik * |q_i|; then the
-    one-hots themselves.
+    of q_i, of sum_i c_i (limb-wise); then per perp and bracket the limbs of
+    onehot_ik * |q_i|; then the one-hots themselves.
     """
     n = bal.shape[0]
     n_a, n_p, n_l = plan.n_assets, plan.n_perps, plan.n_brackets
-    x = np.empty((plan.t_diff.shape[0], n), dtype=np.float64)
+    x = np.empty((plan.t_all.shape[0], n), dtype=np.float64)
     b_t = np.ascontiguousarray(bal.T)
     q_t = np.ascontiguousarray(qty.T)
     o = 0
@@ -171,9 +172,11 @@ def _features(plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array) -> F64A
     o += 3 * n_a
     _put_limbs(x[o : o + 3 * n_p].reshape(n_p, 3, n), q_t)
     o += 3 * n_p
-    _put_limbs(x[o : o + 3 * n_p].reshape(n_p, 3, n), np.ascontiguousarray(cost.T))
-    o += 3 * n_p
     if n_p:
+        c_limbs = np.empty((n_p, 3, n), dtype=np.float64)
+        _put_limbs(c_limbs, np.ascontiguousarray(cost.T))
+        np.sum(c_limbs, axis=0, out=x[o : o + 3])  # |sum| <= P * 2^21: exact
+        o += 3
         aq = np.abs(q_t)  # |q| < 2^63: no int64 overflow
         idx = np.empty((n_p, n), dtype=np.int64)
         for i in range(n_p):  # bracket index = number of thresholds <= |q|
@@ -213,49 +216,52 @@ class VectorizedCore:
 
     name = "vectorized"
 
-    def excess(self, params: RiskParams, block: AccountBlock) -> list[int]:
-        """``E - R`` of every account (F), as exact Python integers."""
+    def _chunks(
+        self, params: RiskParams, block: AccountBlock
+    ) -> Iterator[tuple[int, int, I64Array, I64Array, F64Array]]:
+        """Per chunk: (lo, hi, canonical limbs of E - R, canonical limbs of E, and the
+        row sums of the balance features: limbs of sum x_a, then of sum max(x_a, 0))."""
         plan = _plan(params)
-        out: list[int] = []
+        n_bal = 2 * INPUT_LIMBS * plan.n_assets
         for lo in range(0, len(block), CHUNK):
             hi = min(len(block), lo + CHUNK)
             x = _features(plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi])
-            diff = _carry(np.rint(plan.t_diff.T @ x).astype(np.int64), extra=3)
+            cols = np.rint(plan.t_all.T @ x).astype(np.int64)  # exact: every sum < 2^53
+            sums = x[:n_bal].sum(axis=1)  # limbs < 2^21 over < 2^32 rows: exact
+            yield lo, hi, _carry(cols[: plan.n_cols], 3), _carry(cols[plan.n_cols :], 3), sums
+
+    def excess(self, params: RiskParams, block: AccountBlock) -> list[int]:
+        """``E - R`` of every account (F), as exact Python integers."""
+        out: list[int] = []
+        for _lo, _hi, diff, _e, _s in self._chunks(params, block):
             cols = [[int(v) << (LIMB_BITS * k) for v in row] for k, row in enumerate(diff)]
             out.extend(sum(vals) for vals in zip(*cols, strict=True))
         return out
 
     def evaluate(self, params: RiskParams, block: AccountBlock) -> BlockResult:
-        plan = _plan(params)
-        n = len(block)
-        deficient = np.zeros(n, dtype=np.bool_)
-        equity = requirement = shortfall = 0
-        feature_sums = np.zeros(plan.t_diff.shape[0], dtype=np.float64)
-        for lo in range(0, n, CHUNK):
-            hi = min(n, lo + CHUNK)
-            x = _features(plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi])
-            # column sums of limbs < 2^21 over < 2^32 rows: exact in float64
-            feature_sums += x.sum(axis=1)
-            diff = _carry(np.rint(plan.t_diff.T @ x).astype(np.int64), extra=3)  # E - R
-            neg = diff[-1] < 0
+        n_a = len(params.assets)
+        deficient = np.zeros(len(block), dtype=np.bool_)
+        equity = excess = shortfall = 0
+        bal_sums = np.zeros(2 * INPUT_LIMBS * n_a, dtype=np.float64)
+        for lo, hi, diff, e, sums in self._chunks(params, block):
+            bal_sums += sums
+            neg = diff[-1] < 0  # canonical limbs: the sign is the top limb's
             deficient[lo:hi] = neg
+            # limb sums over a chunk are below 2^21 * CHUNK: exact in int64
+            excess += _combine([int(v) for v in diff.sum(axis=1)])
+            equity += _combine([int(v) for v in e.sum(axis=1)])
             if neg.any():
                 shortfall -= _combine([int(v) for v in diff[:, neg].sum(axis=1)])
-        sums = [int(v) for v in feature_sums]
-        equity = sum(s * w for s, w in zip(sums, plan.e_weight, strict=True) if w)
-        requirement = sum(s * w for s, w in zip(sums, plan.r_weight, strict=True) if w)
-        n_a = plan.n_assets
-        liabilities, debts = [], []
-        for a in range(n_a):
-            total = _combine(sums[3 * a : 3 * a + 3])
-            pos = _combine(sums[3 * (n_a + a) : 3 * (n_a + a) + 3])
-            liabilities.append(pos)
-            debts.append(pos - total)
+        limb_sums = [int(v) for v in bal_sums]
+        totals = [_combine(limb_sums[3 * a : 3 * a + 3]) for a in range(n_a)]
+        liabilities = [_combine(limb_sums[3 * (n_a + a) : 3 * (n_a + a) + 3]) for a in range(n_a)]
+        debts = [pos - total for pos, total in zip(liabilities, totals, strict=True)]
         return BlockResult(
             deficient=deficient,
             equity_total=equity,
-            requirement_total=requirement,
+            requirement_total=equity - excess,
             shortfall_total=shortfall,
             liabilities=tuple(liabilities),
             debts=tuple(debts),
         )
+
