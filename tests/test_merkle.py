@@ -87,13 +87,16 @@ def test_rejects_bad_leaves_and_sizes() -> None:
 def test_parallel_build_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     import zkmargin.merkle as merkle
 
-    monkeypatch.setattr(merkle, "PARALLEL_MIN_PAIRS", 4)  # exercise the pool on a small tree
+    monkeypatch.setattr(merkle, "PARALLEL_MIN_LEAVES", 8)  # exercise the pool on a small tree
     rng = random.Random(2)
     leaves = [rng.randrange(SNARK_FIELD) for _ in range(301)]
     serial = MerkleTree.build(leaves, pad_leaf=1)
     parallel = MerkleTree.build(leaves, pad_leaf=1, workers=2)
     assert parallel.levels == serial.levels
     assert parallel.root == serial.root
+    for count in (8, 9, 64, 65):  # exact power of two, one past it
+        part = leaves[:count]
+        assert MerkleTree.build(part, workers=2).levels == MerkleTree.build(part).levels
 
 
 @pytest.mark.node

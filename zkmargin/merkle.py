@@ -5,8 +5,9 @@
 all-zero padding account, see :mod:`zkmargin.commitments`), and a subtree made only of
 padding has the precomputed root ``zeros[level]``, so padding is never hashed twice.
 
-The levels of a tree can be hashed by a process pool (``workers``), since each level is
-an independent map over pairs; the result is identical for any worker count.
+A large tree can be built by a process pool (``workers``): aligned subtrees of ``2^s``
+leaves are built in parallel, one task each, and the few levels above them in-process;
+the result is identical for any worker count.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from zkmargin.field import SNARK_FIELD
 from zkmargin.poseidon import Poseidon, get_poseidon
 
-#: Levels smaller than this many pairs are hashed in-process even with workers.
-PARALLEL_MIN_PAIRS = 1 << 14
+#: Trees with fewer leaves than this are built in-process even with workers.
+PARALLEL_MIN_LEAVES = 1 << 15
 MAX_DEPTH = 48
 
 
@@ -37,26 +38,17 @@ def depth_for(count: int) -> int:
     return max(count - 1, 0).bit_length()
 
 
-def _pairs_worker(args: tuple[str, list[int]]) -> list[int]:
-    return get_poseidon(args[0]).hash_pairs(args[1])
-
-
-def hash_level(
-    nodes: Sequence[int], zero: int, hasher: Poseidon, workers: int = 1
-) -> list[int]:
+def hash_level(nodes: Sequence[int], zero: int, hasher: Poseidon) -> list[int]:
     """The parent level of ``nodes`` (an odd last node is paired with ``zero``)."""
     flat = list(nodes)
     if len(flat) % 2:
         flat.append(zero)
-    pairs = len(flat) // 2
-    if workers <= 1 or pairs < PARALLEL_MIN_PAIRS:
-        return hasher.hash_pairs(flat)
-    step = 2 * max(1, -(-pairs // (workers * 4)))
-    chunks = [(hasher.name, flat[i : i + step]) for i in range(0, len(flat), step)]
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        parts = pool.map(_pairs_worker, chunks)
-    return [x for part in parts for x in part]
+    return hasher.hash_pairs(flat)
+
+
+def _subtree_worker(args: tuple[str, list[int], int, int]) -> list[list[int]]:
+    name, leaves, depth, pad = args
+    return MerkleTree.build(leaves, depth=depth, pad_leaf=pad, hasher=get_poseidon(name)).levels[1:]
 
 
 @dataclass
@@ -92,9 +84,19 @@ class MerkleTree:
                 raise ValueError(f"leaf {i} = {leaf} is not a field element")
         zeros = zero_hashes(d, pad_leaf, h)
         levels = [list(leaves)]
-        for level in range(d):
+        if workers > 1 and len(leaves) >= PARALLEL_MIN_LEAVES:
+            # aligned subtrees of 2^s leaves, about 4 tasks per worker
+            s = min(d, max(0, -(-len(leaves) // (4 * workers)) - 1).bit_length())
+            size = 1 << s
+            tasks = [(h.name, levels[0][i : i + size], s, pad_leaf)
+                     for i in range(0, len(leaves), size)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_subtree_worker, tasks)
+            for level in range(s):
+                levels.append([x for part in parts for x in part[level]])
+        for level in range(len(levels) - 1, d):
             cur = levels[-1]
-            levels.append(hash_level(cur, zeros[level], h, workers) if cur else [])
+            levels.append(hash_level(cur, zeros[level], h) if cur else [])
         return cls(depth=d, pad_leaf=pad_leaf, levels=levels, zeros=zeros)
 
     @property
