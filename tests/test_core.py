@@ -258,3 +258,15 @@ def test_bit_budget_guard() -> None:
     _check_budget(64, 64)  # the largest parameter set the params loader accepts
     with pytest.raises(ValueError, match="exceed the exact float64 budget"):
         _check_budget(1000, 100)
+
+
+def test_blocks_larger_than_a_chunk_agree() -> None:
+    """Several internal chunks plus a partial one: buffers are reused correctly."""
+    from zkmargin.generate import GenerateOptions, _block, make_params
+    from zkmargin.margin.vectorized import CHUNK
+
+    opts = GenerateOptions(accounts=2 * CHUNK + 77, seed=5)
+    params = make_params(opts)
+    block = _block(params, opts, 0, opts.accounts, np.random.default_rng(5))
+    _same(REF.evaluate(params, block), VEC.evaluate(params, block))
+    assert REF.excess(params, block) == VEC.excess(params, block)

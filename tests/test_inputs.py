@@ -808,3 +808,25 @@ def test_params_missing_file(tmp_path: Path, report: Path) -> None:
     snap = write_csv(tmp_path / "snap.csv", HEADER, ROWS)
     result = run_check(snap, params, report)
     assert_rejected(result, report, file=params, reason="cannot be read")
+
+
+def test_reader_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
+    """Peak memory is one block plus 8 bytes per account (duplicate check), not the file."""
+    import tracemalloc
+
+    from zkmargin.generate import GenerateOptions, generate
+    from zkmargin.params import load_params
+    from zkmargin.snapshot import SnapshotReader
+
+    peaks = []
+    for n in (10_000, 30_000):
+        out = tmp_path / str(n)
+        generate(out, GenerateOptions(accounts=n, seed=1))
+        params = load_params(out / "params.json")
+        tracemalloc.start()
+        count = sum(len(b) for b in SnapshotReader(out / "snapshot.csv", params, block_size=2048))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == n
+    # 20,000 more rows may add the digest array (8 B/row, doubling: < 1 MB), nothing else
+    assert peaks[1] - peaks[0] < 1_000_000, peaks

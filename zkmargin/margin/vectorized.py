@@ -153,7 +153,9 @@ def _put_limbs(dst: F64Array, values: I64Array) -> None:
     dst[:, 2, :] = values >> (2 * LIMB_BITS)
 
 
-def _features(plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array) -> F64Array:
+def _features(
+    plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array, out: F64Array | None = None
+) -> F64Array:
     """The (K, n) feature matrix of a chunk: limbs of inputs and bracket one-hots.
 
     Row layout (transposed so every write is contiguous): limbs of x_a, of max(x_a, 0),
@@ -162,7 +164,9 @@ def _features(plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array) -> F64A
     """
     n = bal.shape[0]
     n_a, n_p, n_l = plan.n_assets, plan.n_perps, plan.n_brackets
-    x = np.empty((plan.t_all.shape[0], n), dtype=np.float64)
+    k = plan.t_all.shape[0]
+    # reuse the caller's buffer: a fresh 8 MB array page-faults on every chunk
+    x = out[: k * n].reshape(k, n) if out is not None else np.empty((k, n), dtype=np.float64)
     b_t = np.ascontiguousarray(bal.T)
     q_t = np.ascontiguousarray(qty.T)
     o = 0
@@ -223,9 +227,12 @@ class VectorizedCore:
         row sums of the balance features: limbs of sum x_a, then of sum max(x_a, 0))."""
         plan = _plan(params)
         n_bal = 2 * INPUT_LIMBS * plan.n_assets
+        buf = np.empty(plan.t_all.shape[0] * min(CHUNK, len(block)), dtype=np.float64)
         for lo in range(0, len(block), CHUNK):
             hi = min(len(block), lo + CHUNK)
-            x = _features(plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi])
+            x = _features(
+                plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi], out=buf
+            )
             cols = np.rint(plan.t_all.T @ x).astype(np.int64)  # exact: every sum < 2^53
             sums = x[:n_bal].sum(axis=1)  # limbs < 2^21 over < 2^32 rows: exact
             yield lo, hi, _carry(cols[: plan.n_cols], 3), _carry(cols[plan.n_cols :], 3), sums
