@@ -99,13 +99,24 @@ def unpack_values(fields: Sequence[int], count: int) -> list[int]:
     return out
 
 
-def leaf_from_fields(idh: int, fields: Sequence[int], hasher: Poseidon | None = None) -> int:
-    """Fold ``id_hash`` and the packed fields into the leaf, 11 fields per Poseidon."""
+def fold_hash(values: Sequence[int], hasher: Poseidon | None = None) -> int:
+    """``h = Poseidon(values[:12])``, then ``h = Poseidon(h, next 11 values)`` until done.
+
+    The circuit's ``FoldHash(N, 12)`` (circuits/lib/fold.circom). Every hash has at most 12
+    inputs, the widest the fast implementation takes.
+    """
+    if not values:
+        raise ValueError("fold_hash needs at least one value")
     h = hasher or get_poseidon()
-    node = idh
-    for j in range(0, max(len(fields), 1), FIELDS_PER_HASH):
-        node = h.hash((node, *fields[j : j + FIELDS_PER_HASH]))
+    node = h.hash(values[: FIELDS_PER_HASH + 1])
+    for j in range(FIELDS_PER_HASH + 1, len(values), FIELDS_PER_HASH):
+        node = h.hash((node, *values[j : j + FIELDS_PER_HASH]))
     return node
+
+
+def leaf_from_fields(idh: int, fields: Sequence[int], hasher: Poseidon | None = None) -> int:
+    """The leaf: ``fold_hash([id_hash, *fields])``, i.e. 11 fields per Poseidon."""
+    return fold_hash([idh, *fields], hasher)
 
 
 def account_leaf(

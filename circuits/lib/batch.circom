@@ -1,0 +1,114 @@
+pragma circom 2.1.6;
+
+include "margin.circom";
+include "leaf.circom";
+include "merkle.circom";
+include "params.circom";
+
+// Batch(A, P, L, DEPTH): K = 2^DEPTH accounts, their subtree root, their totals under the
+// committed risk parameters, and ONE public output: the batch commitment.
+// Private inputs: batchIndex; per account idHash, x[A], q[P], c[P], sel[P][L] (bracket
+// hint), isReal (0 = padding); the risk parameters price[A], weight[A], mark[P],
+// bound[P][L-1], rate[P][L].
+// Output: commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient,
+//   equity, requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
+//   elements, negative = p - |v|).
+// Enforces: every account's margin (AccountMargin), its leaf (AccountLeaf), the subtree
+// root, the parameter checks and hash (RiskParams); a padding account is all zero with
+// idHash 0 and counts in no total (its E, R, shortfall and parts are 0 by construction).
+// Deficient accounts do not fail the proof: they are counted.
+// Caller obligation: batchIndex is whatever the prover states; the auditor checks the
+// indices 0..B-1 against the published batch files.
+template Batch(A, P, L, DEPTH) {
+    var K = 2 ** DEPTH;
+    signal input batchIndex;
+    signal input idHash[K];
+    signal input x[K][A];
+    signal input q[K][P];
+    signal input c[K][P];
+    signal input sel[K][P][L];
+    signal input isReal[K];
+    signal input price[A];
+    signal input weight[A];
+    signal input mark[P];
+    signal input bound[P][L - 1];
+    signal input rate[P][L];
+    signal output commitment;
+
+    component params = RiskParams(A, P, L);
+    params.price <== price;
+    params.weight <== weight;
+    params.mark <== mark;
+    params.bound <== bound;
+    params.rate <== rate;
+
+    component acct[K];
+    component leaf[K];
+    component tree = SubtreeRoot(DEPTH);
+    signal pad[K];
+    var accounts = 0;
+    var deficient = 0;
+    var equity = 0;
+    var requirement = 0;
+    var shortfall = 0;
+    var liabilities[A];
+    var debts[A];
+    for (var a = 0; a < A; a++) {
+        liabilities[a] = 0;
+        debts[a] = 0;
+    }
+    for (var n = 0; n < K; n++) {
+        isReal[n] * (isReal[n] - 1) === 0;
+        pad[n] <== 1 - isReal[n];
+        // a padding account is the zero account: every value and the id hash are 0
+        pad[n] * idHash[n] === 0;
+        for (var a = 0; a < A; a++) {
+            pad[n] * x[n][a] === 0;
+        }
+        for (var i = 0; i < P; i++) {
+            pad[n] * q[n][i] === 0;
+            pad[n] * c[n][i] === 0;
+        }
+        acct[n] = AccountMargin(A, P, L);
+        acct[n].x <== x[n];
+        acct[n].q <== q[n];
+        acct[n].c <== c[n];
+        acct[n].sel <== sel[n];
+        acct[n].price <== price;
+        acct[n].weight <== weight;
+        acct[n].mark <== mark;
+        acct[n].bound <== bound;
+        acct[n].rate <== rate;
+        acct[n].ded <== params.ded;
+
+        leaf[n] = AccountLeaf(A + 2 * P);
+        leaf[n].idHash <== idHash[n];
+        leaf[n].slot <== acct[n].slot;
+        tree.leaves[n] <== leaf[n].leaf;
+
+        accounts += isReal[n];
+        deficient += acct[n].deficient;
+        equity += acct[n].equity;
+        requirement += acct[n].requirement;
+        shortfall += acct[n].shortfall;
+        for (var a = 0; a < A; a++) {
+            liabilities[a] += acct[n].pos[a];
+            debts[a] += acct[n].neg[a];
+        }
+    }
+
+    component commit = FoldHash(8 + 2 * A, 12);
+    commit.in[0] <== batchIndex;
+    commit.in[1] <== tree.root;
+    commit.in[2] <== params.hash;
+    commit.in[3] <== accounts;
+    commit.in[4] <== deficient;
+    commit.in[5] <== equity;
+    commit.in[6] <== requirement;
+    commit.in[7] <== shortfall;
+    for (var a = 0; a < A; a++) {
+        commit.in[8 + a] <== liabilities[a];
+        commit.in[8 + A + a] <== debts[a];
+    }
+    commitment <== commit.out;
+}

@@ -1,0 +1,85 @@
+pragma circom 2.1.6;
+
+include "int.circom";
+include "fold.circom";
+
+// RiskParams(A, P, L), L >= 2: range- and shape-checks the risk parameters, derives the bracket
+// deductions D_ik and hashes everything (zkmargin/circuit_inputs.py `params_hash`).
+//   price[A], mark[P]: USD x 1e8 in [1, 2^63); weight[A]: bps in [0, 10000];
+//   bound[P][L-1]: USD x 1e8 in [1, 2^63), strictly increasing per perp;
+//   rate[P][L]: ppm in [0, 10^6], non-decreasing per perp.
+//   ded[P][L]: D_i1 = 0, D_ik = D_i(k-1) + bound_i(k-1) * 1e8 * (rate_ik - rate_i(k-1)).
+//   hash: FoldHash([A, P, L, price.., weight.., mark.., bound.. (perp-major), rate..]).
+// Enforces all of the above; no caller obligation.
+template RiskParams(A, P, L) {
+    signal input price[A];
+    signal input weight[A];
+    signal input mark[P];
+    signal input bound[P][L - 1];
+    signal input rate[P][L];
+    signal output ded[P][L];
+    signal output hash;
+
+    component priceOk[A];
+    component weightLo[A];
+    component weightHi[A];
+    for (var a = 0; a < A; a++) {
+        priceOk[a] = RangeCheck(63);
+        priceOk[a].in <== price[a] - 1;
+        weightLo[a] = RangeCheck(14);
+        weightLo[a].in <== weight[a];
+        weightHi[a] = RangeCheck(14);
+        weightHi[a].in <== 10000 - weight[a];
+    }
+    assert(A >= 1 && P >= 0 && L >= 2);
+    component markOk[P];
+    component lastOk[P];
+    component boundOk[P][L];
+    component rateLo[P][L];
+    component rateHi[P][L];
+    component rateUp[P][L];
+    signal step[P][L];
+    for (var i = 0; i < P; i++) {
+        markOk[i] = RangeCheck(63);
+        markOk[i].in <== mark[i] - 1;
+        for (var k = 0; k < L - 1; k++) {
+            boundOk[i][k] = RangeCheck(63);
+            // first bound >= 1; later bounds > the previous one
+            boundOk[i][k].in <== k == 0 ? bound[i][0] - 1 : bound[i][k] - bound[i][k - 1] - 1;
+        }
+        lastOk[i] = RangeCheck(63);
+        lastOk[i].in <== bound[i][L - 2];  // below 2^63 (the steps bound the others)
+        for (var k = 0; k < L; k++) {
+            rateLo[i][k] = RangeCheck(20);
+            rateLo[i][k].in <== rate[i][k];
+            rateHi[i][k] = RangeCheck(20);
+            rateHi[i][k].in <== 1000000 - rate[i][k];
+            if (k == 0) {
+                step[i][k] <== 0;
+                ded[i][k] <== 0;
+            } else {
+                rateUp[i][k] = RangeCheck(20);
+                rateUp[i][k].in <== rate[i][k] - rate[i][k - 1];
+                step[i][k] <== bound[i][k - 1] * (rate[i][k] - rate[i][k - 1]);
+                ded[i][k] <== ded[i][k - 1] + step[i][k] * 100000000;
+            }
+        }
+    }
+
+    var N = 3 + 2 * A + P + P * (L - 1) + P * L;
+    component fold = FoldHash(N, 12);
+    fold.in[0] <== A;
+    fold.in[1] <== P;
+    fold.in[2] <== L;
+    var o = 3;
+    for (var a = 0; a < A; a++) { fold.in[o] <== price[a]; o++; }
+    for (var a = 0; a < A; a++) { fold.in[o] <== weight[a]; o++; }
+    for (var i = 0; i < P; i++) { fold.in[o] <== mark[i]; o++; }
+    for (var i = 0; i < P; i++) {
+        for (var k = 0; k < L - 1; k++) { fold.in[o] <== bound[i][k]; o++; }
+    }
+    for (var i = 0; i < P; i++) {
+        for (var k = 0; k < L; k++) { fold.in[o] <== rate[i][k]; o++; }
+    }
+    hash <== fold.out;
+}
