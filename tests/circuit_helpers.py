@@ -1,0 +1,74 @@
+"""Shared helpers for the circuit tests: one small compiled shape, witness runs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import load_vector
+from zkmargin.circuit_inputs import BatchAccount, CircuitShape
+from zkmargin.fixed import parse_fixed
+from zkmargin.params import RiskParams, loads_params
+from zkmargin.prover.binfmt import R1CS, read_r1cs, read_sym, read_wtns
+from zkmargin.prover.toolchain import (
+    CompiledCircuit,
+    ToolchainError,
+    calculate_witness,
+    compile_circuit,
+)
+
+BATCH = 4
+
+
+@dataclass(frozen=True)
+class Compiled:
+    params: RiskParams
+    shape: CircuitShape
+    circuit: CompiledCircuit
+    sym: dict[str, int]
+    r1cs: R1CS
+
+
+@cache
+def compiled() -> Compiled:
+    v = load_vector("margin_cases.json")
+    params = loads_params(json.dumps(v["params"]))
+    shape = CircuitShape.for_params(params, BATCH)
+    circuit = compile_circuit(shape)
+    return Compiled(params, shape, circuit, read_sym(circuit.sym), read_r1cs(circuit.r1cs))
+
+
+def vector_accounts() -> list[BatchAccount]:
+    v = load_vector("margin_cases.json")
+    return [
+        BatchAccount(
+            id_hash=1000 + i,
+            balances=tuple(parse_fixed(x) for x in a["balances"]),
+            qty=tuple(parse_fixed(x) for x in a["qty"]),
+            cost=tuple(parse_fixed(x) for x in a["cost"]),
+        )
+        for i, a in enumerate(v["accounts"])
+    ]
+
+
+def witness(inputs: dict[str, Any]) -> list[int]:
+    """The witness for ``inputs``; raises ToolchainError if any constraint assert fails."""
+    c = compiled()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = calculate_witness(c.circuit, inputs, Path(tmp) / "w.wtns")
+        return read_wtns(out)
+
+
+def rejected(inputs: dict[str, Any], template: str) -> str:
+    """Assert a constraint of ``template`` refuses ``inputs``; return the message."""
+    try:
+        witness(inputs)
+    except ToolchainError as exc:
+        assert "Assert Failed" in exc.stderr, exc.stderr
+        assert f"Error in template {template}_" in exc.stderr, exc.stderr[:500]
+        return exc.stderr
+    raise AssertionError("the circuit accepted a cheating witness")

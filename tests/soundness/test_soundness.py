@@ -1,0 +1,170 @@
+"""Cheating witnesses the honest code never produces; the constraint system rejects each.
+
+Two kinds of attempts:
+* through the inputs (the witness calculator runs the honest hint code; its asserts are
+  the circuit's constraints): out-of-range values, bad selectors, padding with balances,
+  invalid parameters;
+* by editing a finished witness (a prover is free to write any witness file): the R1CS
+  evaluator must then find a violated constraint.
+The circuit divides nothing, so there is no quotient/remainder hint to attack.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.circuit_helpers import compiled, rejected, vector_accounts, witness
+from zkmargin.circuit_inputs import plan_batch
+from zkmargin.field import SNARK_FIELD
+from zkmargin.fixed import I63
+
+pytestmark = [pytest.mark.node, pytest.mark.circuit]
+
+
+def honest() -> dict[str, Any]:
+    c = compiled()
+    return plan_batch(c.params, c.shape, 0, vector_accounts()[:3]).inputs
+
+
+def with_value(path: tuple[Any, ...], value: int) -> dict[str, Any]:
+    inputs = copy.deepcopy(honest())
+    node = inputs
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = str(value % SNARK_FIELD)
+    return inputs
+
+
+def test_honest_inputs_are_accepted() -> None:
+    c = compiled()
+    w = witness(honest())
+    assert c.r1cs.first_violation(w) is None
+
+
+# -- values out of range / field wrap ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    "path",
+    [("x", 0, 0), ("x", 1, 1), ("q", 2, 0), ("c", 0, 1)],
+    ids=["balance", "balance-2", "perp-qty", "perp-cost"],
+)
+@pytest.mark.parametrize(
+    "value",
+    [I63, -I63, I63 + 5, (SNARK_FIELD - 1) // 2, SNARK_FIELD - I63 - 1],
+    ids=["2^63", "-2^63", "2^63+5", "half-field", "wrap-below--2^63"],
+)
+def test_out_of_range_values_are_rejected(path: tuple[Any, ...], value: int) -> None:
+    rejected(with_value(path, value), "SignedInt64")
+
+
+def test_leaf_slot_cannot_overflow_into_its_neighbour() -> None:
+    """x0 = 2^63 would give slot 2^64, i.e. +1 in the next slot of the packed field."""
+    msg = rejected(with_value(("x", 0, 0), I63), "Num2Bits")
+    assert "Error in template SignedInt64_" in msg
+
+
+# -- selector / bracket hints ------------------------------------------------------------
+
+def test_selector_must_be_boolean() -> None:
+    inputs = with_value(("sel", 2, 0, 0), 2)
+    inputs["sel"][2][0][1] = str(SNARK_FIELD - 1)  # 2 + (-1) = 1: one-hot sum still 1
+    inputs["sel"][2][0][2] = "0"
+    rejected(inputs, "AccountMargin")
+
+
+def test_selector_must_be_one_hot() -> None:
+    inputs = honest()
+    inputs["sel"][2][0] = ["1", "1", "0"]
+    rejected(inputs, "AccountMargin")
+    inputs["sel"][2][0] = ["0", "0", "0"]
+    rejected(inputs, "AccountMargin")
+
+
+@pytest.mark.parametrize("wrong", [0, 2])
+def test_selector_must_pick_the_bracket_of_the_notional(wrong: int) -> None:
+    inputs = honest()
+    # account 2 holds 1 BTC-PERP: N = 60000 is in bracket 1 ([50000, 250000))
+    assert inputs["sel"][2][0] == ["0", "1", "0"]
+    sel = ["0", "0", "0"]
+    sel[wrong] = "1"
+    inputs["sel"][2][0] = sel
+    # the bracket edge checks are range checks: N below the lower or above the upper edge
+    rejected(inputs, "RangeCheck")
+
+
+# -- padding -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field", ["x", "q", "c", "idHash"])
+def test_padding_account_must_be_zero(field: str) -> None:
+    inputs = honest()
+    assert inputs["isReal"][3] == "0"
+    if field == "idHash":
+        inputs["idHash"][3] = "5"
+    else:
+        inputs[field][3][0] = "5"
+    rejected(inputs, "Batch")
+
+
+def test_is_real_must_be_boolean() -> None:
+    rejected(with_value(("isReal", 3), 2), "Batch")
+
+
+# -- parameters --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("rate", 0, 1), 3000),  # below the previous bracket's 4000
+        (("rate", 0, 2), 1_000_001),
+        (("bound", 0, 1), 5_000_000_000_000),  # equal to the previous bound
+        (("weight", 1), 10_001),
+        (("price", 0), 0),
+        (("mark", 1), -5),
+    ],
+    ids=["decreasing-rate", "rate-above-1e6", "equal-bounds", "weight-above-1", "zero-price",
+         "negative-mark"],
+)
+def test_invalid_parameters_are_rejected(path: tuple[Any, ...], value: int) -> None:
+    msg = rejected(with_value(path, value), "RangeCheck")
+    assert "Error in template RiskParams_" in msg
+
+
+def test_other_parameters_give_another_commitment() -> None:
+    """Parameters are bound by the params hash inside the public commitment."""
+    c = compiled()
+    w = witness(honest())
+    other = with_value(("price", 1), 6_000_100_000_000)  # BTC at 60001 instead of 60000
+    w2 = witness(other)
+    assert w2[c.sym["main.commitment"]] != w[c.sym["main.commitment"]]
+
+
+# -- editing a finished witness ----------------------------------------------------------
+
+def _tamper(name: str, delta: int) -> int | None:
+    c = compiled()
+    w = witness(honest())
+    idx = c.sym[name]
+    w[idx] = (w[idx] + delta) % SNARK_FIELD
+    return c.r1cs.first_violation(w)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "main.commitment",  # claiming other totals / root / params hash
+        "main.acct[0].equity",
+        "main.acct[1].requirement",
+        "main.acct[1].deficient",  # hiding a deficient account
+        "main.acct[1].shortfall",
+        "main.acct[0].pos[0]",
+        "main.acct[0].xs[0].inv",  # the inverse hint of the -2^63 exclusion
+        "main.acct[2].notional[0]",
+        "main.leaf[0].leaf",
+    ],
+)
+@pytest.mark.parametrize("delta", [1, -1])
+def test_edited_witness_violates_a_constraint(name: str, delta: int) -> None:
+    assert _tamper(name, delta) is not None
