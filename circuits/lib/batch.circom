@@ -35,12 +35,21 @@ template Batch(A, P, L, DEPTH) {
     signal input rate[P][L];
     signal output commitment;
 
+    // element-wise wiring (not whole-array `<==`) keeps the static analyser able to read it
     component params = RiskParams(A, P, L);
-    params.price <== price;
-    params.weight <== weight;
-    params.mark <== mark;
-    params.bound <== bound;
-    params.rate <== rate;
+    for (var a = 0; a < A; a++) {
+        params.price[a] <== price[a];
+        params.weight[a] <== weight[a];
+    }
+    for (var i = 0; i < P; i++) {
+        params.mark[i] <== mark[i];
+        for (var k = 0; k < L - 1; k++) {
+            params.bound[i][k] <== bound[i][k];
+        }
+        for (var k = 0; k < L; k++) {
+            params.rate[i][k] <== rate[i][k];
+        }
+    }
 
     component acct[K];
     component leaf[K];
@@ -70,20 +79,30 @@ template Batch(A, P, L, DEPTH) {
             pad[n] * c[n][i] === 0;
         }
         acct[n] = AccountMargin(A, P, L);
-        acct[n].x <== x[n];
-        acct[n].q <== q[n];
-        acct[n].c <== c[n];
-        acct[n].sel <== sel[n];
-        acct[n].price <== price;
-        acct[n].weight <== weight;
-        acct[n].mark <== mark;
-        acct[n].bound <== bound;
-        acct[n].rate <== rate;
-        acct[n].ded <== params.ded;
+        for (var a = 0; a < A; a++) {
+            acct[n].x[a] <== x[n][a];
+            acct[n].price[a] <== price[a];
+            acct[n].weight[a] <== weight[a];
+        }
+        for (var i = 0; i < P; i++) {
+            acct[n].q[i] <== q[n][i];
+            acct[n].c[i] <== c[n][i];
+            acct[n].mark[i] <== mark[i];
+            for (var k = 0; k < L; k++) {
+                acct[n].sel[i][k] <== sel[n][i][k];
+                acct[n].rate[i][k] <== rate[i][k];
+                acct[n].ded[i][k] <== params.ded[i][k];
+            }
+            for (var k = 0; k < L - 1; k++) {
+                acct[n].bound[i][k] <== bound[i][k];
+            }
+        }
 
         leaf[n] = AccountLeaf(A + 2 * P);
         leaf[n].idHash <== idHash[n];
-        leaf[n].slot <== acct[n].slot;
+        for (var s = 0; s < A + 2 * P; s++) {
+            leaf[n].slot[s] <== acct[n].slot[s];
+        }
         tree.leaves[n] <== leaf[n].leaf;
 
         accounts += isReal[n];

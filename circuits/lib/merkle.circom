@@ -10,16 +10,17 @@ template SubtreeRoot(DEPTH) {
     var K = 2 ** DEPTH;
     signal input leaves[K];
     signal output root;
-    component h[K];  // h[1..K-1] in heap order: node n has children 2n and 2n + 1
-    signal node[2 * K];
+    // heap order, 1-based: node n has children 2n and 2n + 1; stored at node[n - 1]
+    component h[K];
+    signal node[2 * K - 1];
     for (var n = 0; n < K; n++) {
-        node[K + n] <== leaves[n];
+        node[K + n - 1] <== leaves[n];
     }
     for (var n = K - 1; n >= 1; n--) {
         h[n] = Poseidon(2);
-        h[n].inputs[0] <== node[2 * n];
-        h[n].inputs[1] <== node[2 * n + 1];
-        node[n] <== h[n].out;
+        h[n].inputs[0] <== node[2 * n - 1];
+        h[n].inputs[1] <== node[2 * n];
+        node[n - 1] <== h[n].out;
     }
-    root <== node[1];
+    root <== node[0];
 }
