@@ -170,6 +170,53 @@ def generate(
     click.echo(f"wrote {snap} ({accounts} accounts) and {par}")
 
 
+def _power_of_two(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    if value < 1 or value & (value - 1):
+        raise click.BadParameter(f"must be a power of two (1, 2, 4, ...), got {value}")
+    return value
+
+
+@main.group()
+def circuit() -> None:
+    """Inspect the batch circuit of a parameter shape."""
+
+
+@circuit.command("info")
+@click.option("--assets", type=click.IntRange(1, 64), required=True, help="A: assets.")
+@click.option("--perps", type=click.IntRange(0, 64), required=True, help="P: perps.")
+@click.option("--brackets", type=click.IntRange(2, 16), required=True,
+              help="L: brackets per perp (shorter tables are padded; at least 2).")
+@click.option("--batch-size", type=int, default=4, show_default=True, callback=_power_of_two,
+              help="K: accounts per batch proof, a power of two.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
+                     as_json: bool) -> None:
+    """Constraints (total, per account, per batch), wires and the ptau power needed.
+
+    Compiles the circuit (cached under .cache/circuits, keyed by sources, shape and compiler
+    version) and a one-account twin to split per-account from per-batch constraints.
+    """
+    from zkmargin.circuit_inputs import CircuitShape
+    from zkmargin.prover.info import circuit_info
+
+    shape = CircuitShape(assets, perps, brackets, batch_size.bit_length() - 1)
+    try:
+        info = circuit_info(shape)
+    except ZkMarginError as exc:
+        raise _Fail(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(info.to_json()))
+        return
+    click.echo(f"batch circuit A={assets} P={perps} L={brackets} K={batch_size} "
+               f"(id {info.circuit_id})")
+    click.echo(f"  constraints        {info.constraints:>12,}")
+    click.echo(f"  per account        {info.per_account:>12,}  (subtree hashing included)")
+    click.echo(f"  per batch overhead {info.batch_overhead:>12,}  (parameters, commitment)")
+    click.echo(f"  wires              {info.wires:>12,}")
+    click.echo(f"  ptau power needed  {info.ptau_power:>12}  (2^{info.ptau_power} >= "
+               "constraints + public + 1)")
+
+
 @main.command()
 @click.option("--accounts", type=click.IntRange(min=1), default=20000, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
