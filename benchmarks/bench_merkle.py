@@ -73,8 +73,9 @@ def main() -> None:
     t_many = time.perf_counter() - t0
     assert one.root == many.root
     proc = subprocess.run(
-        ["node", str(ROOT / "benchmarks" / "js" / "merkle_tree.js")],
-        input=json.dumps({"leaves": [str(x) for x in leaves]}),
+        ["node", str(ROOT / "tests" / "js" / "merkle.js")],
+        input=json.dumps({"leaves": [str(x) for x in leaves], "depth": n.bit_length() - 1,
+                          "pad": "0"}),
         capture_output=True, text=True, check=True, timeout=1800, cwd=ROOT,
     )
     js = json.loads(proc.stdout)

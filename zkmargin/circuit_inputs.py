@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from zkmargin.commitments import account_leaf, fold_hash, padding_leaf
 from zkmargin.field import SNARK_FIELD
 from zkmargin.fixed import I63, SCALE
-from zkmargin.margin.reference import account_margin
+from zkmargin.margin.model import AccountBlock
+from zkmargin.margin.reference import ReferenceCore
 from zkmargin.merkle import MerkleTree
 from zkmargin.params import RiskParams
 
@@ -54,12 +57,6 @@ class CircuitParams:
     mark: tuple[int, ...]
     bound: tuple[tuple[int, ...], ...]  # (P, L-1)
     rate: tuple[tuple[int, ...], ...]  # (P, L)
-
-    def deductions(self, i: int) -> list[int]:
-        d = [0]
-        for k in range(1, len(self.rate[i])):
-            d.append(d[-1] + self.bound[i][k - 1] * SCALE * (self.rate[i][k] - self.rate[i][k - 1]))
-        return d
 
     def bracket(self, i: int, abs_q: int) -> int:
         """Index of the bracket containing N = |q| * M (B_(k-1)*1e8 <= N < B_k*1e8)."""
@@ -170,28 +167,23 @@ def plan_batch(
     rows = list(accounts) + [
         BatchAccount(0, zeros[0], zeros[1], zeros[1]) for _ in range(k - len(accounts))
     ]
-    sel = []
-    leaves = []
-    accounts_n = deficient = equity = requirement = shortfall = 0
-    liab = [0] * shape.assets
-    debt = [0] * shape.assets
-    for n, acct in enumerate(rows):
-        sel.append([
-            [int(b == cp.bracket(i, abs(q))) for b in range(shape.brackets)]
-            for i, q in enumerate(acct.qty)
-        ])
-        leaves.append(account_leaf(acct.id_hash, acct.balances, acct.qty, acct.cost))
-        m = account_margin(params, acct.balances, acct.qty, acct.cost)
-        accounts_n += n < len(accounts)
-        deficient += not m.sufficient
-        equity += m.equity
-        requirement += m.requirement
-        shortfall += m.shortfall
-        for a, x in enumerate(acct.balances):
-            liab[a] += max(x, 0)
-            debt[a] += max(-x, 0)
-    totals = BatchTotals(accounts_n, deficient, equity, requirement, shortfall,
-                         tuple(liab), tuple(debt))
+    sel = [
+        [[int(b == cp.bracket(i, abs(q))) for b in range(shape.brackets)]
+         for i, q in enumerate(acct.qty)]
+        for acct in rows
+    ]
+    leaves = [account_leaf(a.id_hash, a.balances, a.qty, a.cost) for a in rows]
+    # padding accounts are all zero: they add nothing and are never deficient
+    block = AccountBlock(
+        ids=[""] * k,
+        balances=np.array([a.balances for a in rows], dtype=np.int64).reshape(k, shape.assets),
+        qty=np.array([a.qty for a in rows], dtype=np.int64).reshape(k, shape.perps),
+        cost=np.array([a.cost for a in rows], dtype=np.int64).reshape(k, shape.perps),
+    )
+    res = ReferenceCore().evaluate(params, block)
+    totals = BatchTotals(len(accounts), int(res.deficient.sum()), res.equity_total,
+                         res.requirement_total, res.shortfall_total, res.liabilities,
+                         res.debts)
     tree = MerkleTree.build(leaves, depth=shape.depth,
                             pad_leaf=padding_leaf(shape.assets, shape.perps))
     ph = params_hash(shape, cp)

@@ -121,11 +121,15 @@ def test_is_real_must_be_boolean() -> None:
         (("rate", 0, 2), 1_000_001),
         (("bound", 0, 1), 5_000_000_000_000),  # equal to the previous bound
         (("weight", 1), 10_001),
+        (("weight", 0), -1),
         (("price", 0), 0),
         (("mark", 1), -5),
+        (("bound", 0, 0), 0),  # the first bound must be >= 1
+        (("bound", 0, 1), I63),  # increasing from the previous bound, but not below 2^63
     ],
-    ids=["decreasing-rate", "rate-above-1e6", "equal-bounds", "weight-above-1", "zero-price",
-         "negative-mark"],
+    ids=["decreasing-rate", "rate-above-1e6", "equal-bounds", "weight-above-1",
+         "negative-weight", "zero-price", "negative-mark", "zero-first-bound",
+         "last-bound-2^63"],
 )
 def test_invalid_parameters_are_rejected(path: tuple[Any, ...], value: int) -> None:
     msg = rejected(with_value(path, value), "RangeCheck")

@@ -22,8 +22,9 @@ decrease and ``D`` makes the bracket lines meet at the bounds, the line of the b
 containing ``N_i`` is the spec's ``max_k (N_i * r_ik - D_ik)``; the property tests check
 this against the reference, extremes included.
 
-Totals (sums of ``E``, ``R``, balances) are exact Python integers built from column sums
-of the limb features, never from float sums of large values.
+Totals are exact Python integers combined from int64 sums of canonical limbs: ``E`` has
+its own limb columns in the same matrix product, ``R = E - (E - R)``, and balance totals
+come from the row sums of the balance limb features; no float ever sums a large value.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ def run(what: str, cmd: list[str], *, cwd: Path | None = None, timeout: float) -
     return proc.stdout
 
 
+@cache
 def circom_version() -> str:
     out = run("circom --version", [_node(), str(_tool("circom2", "cli.js")), "--version"],
               timeout=120)
