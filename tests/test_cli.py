@@ -313,14 +313,25 @@ def test_generate_unwritable_out_is_a_clean_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
-def test_demo_writes_check_json(tmp_path: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.circuit
+@pytest.mark.node
+def test_demo_generates_checks_and_proves(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = ok("demo", "--accounts", "500", "--out", str(out))
-    assert "== 1/2 generate 500 synthetic accounts" in result.stdout
-    assert "== 2/2 check margin" in result.stdout
+    result = ok("demo", "--accounts", "10", "--batch-size", "2", "--out", str(out))
+    assert "== 1/3 generate 10 synthetic accounts" in result.stdout
+    assert "== 2/3 check margin" in result.stdout
+    assert "== 3/3 prove every account in batches of 2" in result.stdout
     assert f"exact JSON report: {out / 'check.json'}" in result.stdout
+    assert f"proof artifacts:   {out / 'artifacts'}/" in result.stdout
+    assert "INSECURE" in result.stdout and "INSECURE" in result.stderr
     report = json.loads((out / "check.json").read_text())
     assert set(report) == REPORT_KEYS
-    assert report["accounts"] == 500
-    assert report["deficient"] == 5  # default share 0.01
+    assert report["accounts"] == 10
     assert report == check_json(out / "snapshot.csv", out / "params.json")
+    manifest = json.loads((out / "artifacts" / "manifest.json").read_text())
+    report.pop("deficient_ids")
+    assert manifest["totals"] == report
+    assert manifest["batches"] == 5 and manifest["insecure_setup"] is True
+    assert sorted(p.parent.name for p in (out / "artifacts" / "batches").glob("*/proof.json")) \
+        == [f"{i:06d}" for i in range(5)]

@@ -351,20 +351,36 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
 
 
 @main.command()
-@click.option("--accounts", type=click.IntRange(min=1), default=20000, show_default=True)
+@click.option("--accounts", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("demo-out"), show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo(accounts: int, out: Path, seed: int) -> None:
-    """Run the main job end to end on an embedded default: generate, then check."""
+@click.option("--batch-size", type=int, default=8, show_default=True, callback=_power_of_two)
+def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
+    """Run the main job end to end on an embedded default: generate, check, prove.
+
+    Uses the INSECURE development setup (generated locally and cached under .cache/), so
+    the first run also compiles the circuit and sets up its keys; later runs reuse them.
+    """
+    import shutil
+
     ctx = click.get_current_context()
-    click.echo(f"== 1/2 generate {accounts} synthetic accounts into {out}/")
+    click.echo(f"== 1/3 generate {accounts} synthetic accounts into {out}/")
     ctx.invoke(generate, accounts=accounts, assets=8, perps=4, brackets=4, seed=seed,
                borrow_share=0.15, deficient_share=0.01, fmt="csv", out=out, force=True)
-    click.echo("== 2/2 check margin (exact core)")
+    click.echo("== 2/3 check margin (exact core)")
     ctx.invoke(check, snapshot=out / "snapshot.csv", params_path=out / "params.json",
                as_json=False, out=out / "check.json", fmt=None, core="vectorized")
+    artifacts = out / "artifacts"
+    shutil.rmtree(artifacts, ignore_errors=True)  # a fresh run; the keys stay cached
+    click.echo(f"\n== 3/3 prove every account in batches of {batch_size} "
+               "(first run: compile + INSECURE dev setup, then cached)")
+    ctx.invoke(prove, snapshot=out / "snapshot.csv", params_path=out / "params.json",
+               out=artifacts, batch_size=batch_size, workers=None, backend=None, engine="auto",
+               ptau=None, dev_setup=True, salt_secret=None, fmt=None, as_json=False)
     click.echo(f"\nexact JSON report: {out / 'check.json'}")
+    click.echo(f"proof artifacts:   {artifacts}/ (manifest.json, batches/, tree/; "
+               "private/ stays with the exchange)")
 
 
 if __name__ == "__main__":  # pragma: no cover

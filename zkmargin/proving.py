@@ -45,6 +45,8 @@ from zkmargin.prover.setup import Keys, dev_keys, ptau_keys
 from zkmargin.prover.toolchain import (
     CompiledCircuit,
     Engine,
+    ToolchainError,
+    build_witness_binary,
     calculate_witness,
     circom_version,
 )
@@ -52,6 +54,10 @@ from zkmargin.snapshot import SnapshotReader
 
 #: Accounts per proof when --batch-size is not given (see benchmarks/README.md).
 DEFAULT_BATCH_SIZE = 8
+#: With --witness auto, build the C++ witness generator (about 2 min per circuit here) only
+#: when this many batches remain (WASM costs about 0.5 s more per batch); once built it is
+#: cached and always used.
+CPP_BUILD_MIN_BATCHES = 240
 SNARKJS_VERSION = "0.7.6"
 
 
@@ -287,17 +293,18 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     secret = _salt_secret(out, opts.salt_secret)
 
     n_batches = -(-totals.accounts // k)
+    done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(n_batches))
+    engine = _witness_engine(circuit, opts.engine, n_batches - done, ev)
     index = InclusionIndex(out / artifacts.INDEX_DB)
     pad = padding_leaf(shape.assets, shape.perps)
     symbols = params.asset_symbols
     records: dict[int, BatchRecord] = {}
-    done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(n_batches))
     ev.batches(n_batches, done, k)
     proved = 0
 
     def task(i: int, members: list[_Member]) -> BatchTask:
         return BatchTask(i, tuple(m.account for m in members), params, shape,
-                         circuit.directory, keys.zkey, opts.backend, opts.engine,
+                         circuit.directory, keys.zkey, opts.backend, engine,
                          batch_dir(out, i))
 
     pending: dict[Future[BatchOutcome], tuple[int, list[_Member]]] = {}
@@ -389,6 +396,30 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     return ProveResult(out=out, root=top.root, params_hash=ph, accounts=totals.accounts,
                        batches=n_batches, proved=proved, insecure_setup=keys.insecure,
                        totals=totals, seconds=time.perf_counter() - start, manifest=manifest)
+
+
+def _witness_engine(circuit: CompiledCircuit, wanted: Engine, batches: int,
+                    ev: Events) -> Engine:
+    """The engine for this run; builds the C++ generator here, once, when it pays off."""
+    if wanted == "wasm":
+        return "wasm"
+    if wanted == "auto" and not circuit.cpp_binary.exists():
+        if circuit.cpp_failure.exists():
+            return "wasm"
+        if batches < CPP_BUILD_MIN_BATCHES:
+            ev.info(f"witnesses: WASM (building the C++ generator, ~2 min, pays off from "
+                    f"{CPP_BUILD_MIN_BATCHES} batches; --witness cpp forces it)")
+            return "wasm"
+    if not circuit.cpp_binary.exists():
+        ev.info("building the C++ witness generator for this circuit (once, ~2 min)")
+    try:
+        build_witness_binary(circuit)
+    except ToolchainError as exc:
+        if wanted == "cpp":
+            raise
+        ev.warn(f"the C++ witness generator does not build, using WASM: {exc}")
+        return "wasm"
+    return "cpp"
 
 
 def _same_totals(batch_sum: BatchTotals, check: Totals) -> None:

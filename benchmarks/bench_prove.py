@@ -1,0 +1,131 @@
+"""Accounts proved per second by ``zkmargin prove`` vs plain ``snarkjs groth16 fullprove``.
+
+Run: .venv/bin/python benchmarks/bench_prove.py [--sizes 4,8,16] [--batches 8]
+Last line: ``accounts_per_s=<float> speedup_vs_snarkjs=<float> constraints_per_account=<int>``.
+
+For each batch size K (shape A=8, P=4, L=4), the same generated accounts are proved:
+
+* ``snarkjs fullprove``: the baseline, one ``snarkjs groth16 fullprove`` per batch (WASM
+  witness + snarkjs prover, as a user of plain snarkjs would run it), one after another
+  (snarkjs already spreads its multi-exponentiations over the cores);
+* ``zkmargin prove`` with each backend: the whole command (exact check, batching,
+  witnesses, proofs, files, index, tree, manifest) with ``--workers`` processes.
+
+Compilation, the C++ witness build and the (INSECURE, development) key setup are done
+before timing and reported separately: they are cached per circuit. The last line takes
+the fastest configuration and divides by the baseline at the same K.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from zkmargin.circuit_inputs import BatchAccount, CircuitShape, plan_batch
+from zkmargin.commitments import account_id_digest, derive_salt, id_hash
+from zkmargin.generate import GenerateOptions, generate
+from zkmargin.params import load_params
+from zkmargin.prover.backends import native_available
+from zkmargin.prover.info import circuit_info
+from zkmargin.prover.setup import dev_keys
+from zkmargin.prover.toolchain import NODE_MODULES, build_witness_binary, compile_circuit
+from zkmargin.proving import ProveOptions, prove_snapshot
+from zkmargin.snapshot import SnapshotReader
+
+SNARKJS = ["node", str(NODE_MODULES / "snarkjs" / "build" / "cli.cjs")]
+SECRET = bytes(range(32))
+
+
+def timed(what: str, fn: object) -> float:
+    t = time.perf_counter()
+    assert callable(fn)
+    fn()
+    dt = time.perf_counter() - t
+    print(f"  {what}: {dt:.1f} s", flush=True)
+    return dt
+
+
+def baseline(snap: Path, params_path: Path, shape: CircuitShape, wasm: Path, zkey: Path,
+             work: Path) -> float:
+    """Seconds for plain snarkjs fullprove over every batch of ``snap``."""
+    params = load_params(params_path)
+    accounts = []
+    for block in SnapshotReader(snap, params):
+        for n, acct in enumerate(block.ids):
+            idh = id_hash(account_id_digest(acct), derive_salt(SECRET, acct))
+            accounts.append(BatchAccount(idh, tuple(block.balances[n].tolist()),
+                                         tuple(block.qty[n].tolist()),
+                                         tuple(block.cost[n].tolist())))
+    k = shape.batch_size
+    inputs = []
+    for i in range(0, len(accounts), k):
+        path = work / f"input-{i // k}.json"
+        path.write_text(json.dumps(plan_batch(params, shape, i // k, accounts[i : i + k]).inputs))
+        inputs.append(path)
+    start = time.perf_counter()
+    for path in inputs:
+        subprocess.run([*SNARKJS, "groth16", "fullprove", str(path), str(wasm), str(zkey),
+                        str(work / "proof.json"), str(work / "public.json")],
+                       check=True, capture_output=True, timeout=3600)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="4,8,16", help="batch sizes K (powers of two)")
+    ap.add_argument("--batches", type=int, default=8, help="batches proved per configuration")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = ap.parse_args()
+    backends = ["snarkjs"] + (["native"] if native_available() else [])
+    rows: list[tuple[int, str, float, float, int]] = []
+    work = Path(tempfile.mkdtemp(prefix="bench-prove-"))
+    secret_file = work / "secret.hex"
+    secret_file.write_text(SECRET.hex())
+    try:
+        for k in (int(s) for s in args.sizes.split(",")):
+            shape = CircuitShape(8, 4, 4, k.bit_length() - 1)
+            print(f"K={k}: one-time work (cached afterwards)", flush=True)
+            circuit = compile_circuit(shape)
+            timed("C++ witness generator build", lambda c=circuit: build_witness_binary(c))
+            keys = dev_keys(circuit)  # INSECURE development setup: fine for timing
+            info = circuit_info(shape)
+            n = k * args.batches
+            snap, params = generate(work / f"k{k}", GenerateOptions(accounts=n, seed=k))
+            base = baseline(snap, params, shape, circuit.wasm, keys.zkey, work)
+            rows.append((k, "snarkjs fullprove", n / base, base, info.per_account))
+            print(f"  snarkjs fullprove: {n / base:.2f} accounts/s ({base:.1f} s)", flush=True)
+            for backend in backends:
+                out = work / f"out-{k}-{backend}"
+                opts = ProveOptions(batch_size=k, workers=args.workers, backend=backend,
+                                    engine="cpp", salt_secret=secret_file)
+                t = time.perf_counter()
+                result = prove_snapshot(snap, params, out, opts)
+                dt = time.perf_counter() - t
+                assert result.proved == args.batches
+                rows.append((k, f"zkmargin prove --backend {backend}", n / dt, dt,
+                             info.per_account))
+                print(f"  zkmargin prove --backend {backend}: {n / dt:.2f} accounts/s "
+                      f"({dt:.1f} s)", flush=True)
+                shutil.rmtree(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n| K | prover | accounts/s | seconds | vs snarkjs fullprove |")
+    print("|---|---|---|---|---|")
+    base_rate = {k: rate for k, name, rate, _, _ in rows if name == "snarkjs fullprove"}
+    for k, name, rate, secs, _ in rows:
+        print(f"| {k} | {name} | {rate:.2f} | {secs:.1f} | {rate / base_rate[k]:.2f}x |")
+    k, _, rate, _, per_account = max((r for r in rows if r[1] != "snarkjs fullprove"),
+                                     key=lambda r: r[2])
+    print(f"accounts_per_s={rate:.2f} speedup_vs_snarkjs={rate / base_rate[k]:.2f} "
+          f"constraints_per_account={per_account}")
+
+
+if __name__ == "__main__":
+    main()
