@@ -4,21 +4,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_JS := node_modules/.installed
+# Debian packages for circom's C++ witness generator (make in a circuit's main_cpp/).
+# Without them zkmargin falls back to the WASM witness calculator.
+NATIVE_PKGS := g++ make nasm libgmp-dev nlohmann-json3-dev
+STAMP_NATIVE := .cache/native-deps.installed
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(STAMP_PY) $(STAMP_JS)
+setup: $(STAMP_PY) $(STAMP_JS) $(STAMP_NATIVE)
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,native]'
 	touch $@
 
 $(STAMP_JS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## demo: generate a synthetic exchange and run the exact margin check on it
+# Installs the missing packages when root; otherwise (or if apt fails) says so in one line
+# and goes on without a stamp, so a later run as root still installs them.
+$(STAMP_NATIVE):
+	@missing=""; for p in $(NATIVE_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then mkdir -p $(@D) && touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "apt-get install$$missing (C++ witness generator)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -qq --no-install-recommends $$missing || \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; }; } \
+	  && mkdir -p $(@D) && touch $@ \
+	  || echo "setup: apt-get install$$missing failed: the C++ witness generator will be skipped and the WASM calculator used"; \
+	else echo "setup: not root, missing$$missing: the C++ witness generator will be skipped and the WASM calculator used"; fi
+
+## demo: generate a synthetic exchange, check its margin exactly, prove it (INSECURE dev setup)
 demo: setup
 	$(BIN)/zkmargin demo
 
@@ -34,6 +53,7 @@ lint: $(STAMP_PY)
 bench: setup
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_merkle.py
+	$(BIN)/python benchmarks/bench_prove.py
 
 clean:
 	rm -rf $(VENV) node_modules demo-out .pytest_cache .mypy_cache .ruff_cache .hypothesis

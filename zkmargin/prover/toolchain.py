@@ -1,22 +1,33 @@
 """The pinned circom/snarkjs toolchain from ./node_modules, run as subprocesses.
 
 Circuits are compiled per shape ``(A, P, L, DEPTH)`` into a cache directory keyed by a
-content hash of the template sources, the shape and the compiler version, so a second
-use of the same shape compiles nothing.
+content hash of the template sources, the shape, the compiler version and the cache
+layout, so a second use of the same shape compiles nothing.
+
+Witnesses come from one of two calculators that circom generates from the same code:
+the WASM one (run by snarkjs) and the C++ one, whose binary is built on first use with
+``make`` (it needs g++, make, nasm, libgmp-dev and nlohmann-json3-dev: ``make setup``
+installs them when run as root) and cached beside the circuit. Both give byte-identical
+``.wtns`` files; the C++ one is the faster, so ``engine="auto"`` uses it whenever it
+builds and the WASM one otherwise.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from zkmargin.circuit_inputs import CircuitShape
 from zkmargin.errors import ZkMarginError
@@ -27,6 +38,21 @@ NODE_MODULES = ROOT / "node_modules"
 CACHE = Path(os.environ.get("ZKMARGIN_CACHE", ROOT / ".cache"))
 COMPILE_TIMEOUT = 1800
 WITNESS_TIMEOUT = 600
+CPP_BUILD_TIMEOUT = 3600
+#: Version of what a circuit's cache directory holds; hashed into its id, so directories
+#: of an older layout are never reused. 2: files named ``circuit.*`` (circom reserves
+#: ``main`` with ``--c``) and the C++ witness generator sources in ``circuit_cpp/``.
+LAYOUT = "2"
+#: Base name of the compiled files (``circuit.r1cs``, ``circuit_js/``, ``circuit_cpp/``).
+STEM = "circuit"
+#: Debian packages the C++ witness generator builds with.
+CPP_PACKAGES = "g++ make nasm libgmp-dev nlohmann-json3-dev"
+#: Marker left in ``circuit_cpp/`` when the C++ build failed; delete it to retry.
+CPP_FAILED = "BUILD_FAILED"
+#: The witness calculators of :func:`calculate_witness`.
+Engine = Literal["auto", "cpp", "wasm"]
+#: Chooses the engine when :func:`calculate_witness` is given none (default ``"auto"``).
+ENGINE_ENV = "ZKMARGIN_WITNESS_ENGINE"
 
 
 class ToolchainError(ZkMarginError):
@@ -36,6 +62,10 @@ class ToolchainError(ZkMarginError):
         self.cmd = cmd
         self.stderr = stderr
         super().__init__(f"{what} failed: {' '.join(cmd)}\n{stderr.strip()[-3000:]}")
+
+
+class CppUnavailableError(ToolchainError):
+    """The circuit's C++ witness generator did not build (now or in an earlier attempt)."""
 
 
 def _node() -> str:
@@ -77,15 +107,29 @@ class CompiledCircuit:
 
     @property
     def r1cs(self) -> Path:
-        return self.directory / "main.r1cs"
+        return self.directory / f"{STEM}.r1cs"
 
     @property
     def wasm(self) -> Path:
-        return self.directory / "main_js" / "main.wasm"
+        return self.directory / f"{STEM}_js" / f"{STEM}.wasm"
 
     @property
     def sym(self) -> Path:
-        return self.directory / "main.sym"
+        return self.directory / f"{STEM}.sym"
+
+    @property
+    def cpp_dir(self) -> Path:
+        """circom's C++ witness generator sources (``make`` builds the binary here)."""
+        return self.directory / f"{STEM}_cpp"
+
+    @property
+    def cpp_binary(self) -> Path:
+        """The built C++ witness generator; it reads ``<binary>.dat`` beside itself."""
+        return self.cpp_dir / STEM
+
+    @property
+    def cpp_failure(self) -> Path:
+        return self.cpp_dir / CPP_FAILED
 
     @property
     def info(self) -> dict[str, Any]:
@@ -99,6 +143,7 @@ def circuit_id(shape: CircuitShape, version: str) -> str:
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
     h.update(json.dumps([shape.assets, shape.perps, shape.brackets, shape.depth]).encode())
     h.update(version.encode())
+    h.update(b"\0layout " + LAYOUT.encode())
     return h.hexdigest()[:16]
 
 
@@ -126,10 +171,11 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
         shutil.copytree(_tool("circomlib", "circuits"), work / "circomlib" / "circuits")
         for src in CIRCUITS.glob("*.circom"):
             shutil.copy(src, work / src.name)
-        (work / "main.circom").write_text(main_source(shape))
+        (work / f"{STEM}.circom").write_text(main_source(shape))
         out = run("circom compile",
-                  [_node(), str(_tool("circom2", "cli.js")), "main.circom", "--r1cs", "--wasm",
-                   "--sym", "--O2", "-o", "."], cwd=work, timeout=COMPILE_TIMEOUT)
+                  [_node(), str(_tool("circom2", "cli.js")), f"{STEM}.circom", "--r1cs",
+                   "--wasm", "--c", "--sym", "--O2", "-o", "."],
+                  cwd=work, timeout=COMPILE_TIMEOUT)
         stats = {}
         for line in out.splitlines():
             clean = line.replace("\x1b[32m", "").replace("\x1b[0m", "")
@@ -138,7 +184,7 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
                 if val.strip().isdigit():
                     stats[key.strip()] = int(val.strip())
         info = {"shape": [shape.assets, shape.perps, shape.brackets, shape.depth],
-                "circuit_id": cid, "compiler": version, "stats": stats}
+                "circuit_id": cid, "compiler": version, "layout": LAYOUT, "stats": stats}
         (work / "info.json").write_text(json.dumps(info, indent=2))
         shutil.rmtree(work / "circomlib")
         try:
@@ -151,15 +197,207 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
     return CompiledCircuit(shape, target)
 
 
-def calculate_witness(circuit: CompiledCircuit, inputs: dict[str, Any], out: Path) -> Path:
-    """Run the circuit's WASM witness calculator (snarkjs ``wtns calculate``)."""
+def _cpu_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _make_env() -> dict[str, str]:
+    """The environment for ``make``, without a parent make's flags and jobserver: when
+    zkmargin runs under ``make test`` they would leak into the build (and a ``-DNDEBUG``
+    there would compile the circuit's asserts away)."""
+    drop = {"MAKEFLAGS", "MFLAGS", "GNUMAKEFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def _fix_hint(circuit: CompiledCircuit) -> str:
+    return (
+        f"To fix: install the Debian packages {CPP_PACKAGES} (`make setup` does it when run "
+        f"as root), then delete {circuit.cpp_failure} to retry; or use engine='wasm'."
+    )
+
+
+def _unavailable(circuit: CompiledCircuit) -> CppUnavailableError:
+    detail = circuit.cpp_failure.read_text(errors="replace")
+    return CppUnavailableError(
+        "C++ witness generator build (an earlier attempt, recorded)",
+        ["make", "-C", str(circuit.cpp_dir)],
+        f"{detail.strip()[-2500:]}\n{_fix_hint(circuit)}",
+    )
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _first_objects(makefile: Path) -> list[str]:
+    """The small objects of circom's Makefile (``DEPS_O``): built first, they fail within
+    seconds when a header, nasm or the compiler is missing, before the long compile."""
+    for line in makefile.read_text().splitlines():
+        key, sep, val = line.partition("=")
+        if sep and key.strip() == "DEPS_O":
+            return val.split()
+    return []
+
+
+def _make(cmd: list[str], cwd: Path) -> None:
+    """Run ``make``; on failure raise ToolchainError with its output in order (so the
+    tail holds the compiler's error and make's own)."""
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=CPP_BUILD_TIMEOUT, env=_make_env(),
+                              check=False)
+    except FileNotFoundError as exc:
+        raise ToolchainError("C++ witness generator build", cmd, str(exc)) from None
+    except subprocess.TimeoutExpired:
+        raise ToolchainError("C++ witness generator build", cmd,
+                             f"timed out after {CPP_BUILD_TIMEOUT} s") from None
+    if proc.returncode != 0:
+        raise ToolchainError("C++ witness generator build", cmd,
+                             f"exit status {proc.returncode}\n{proc.stdout}")
+
+
+def build_witness_binary(circuit: CompiledCircuit) -> Path:
+    """Build (once) and return the circuit's C++ witness generator.
+
+    The binary is cached in ``circuit_cpp/``; concurrent callers wait on a lock file and
+    the build runs in a temporary copy, renamed into place only when it links, so nothing
+    half-built is ever used. A failed build is recorded in ``circuit_cpp/BUILD_FAILED``
+    (the command and the compiler's stderr tail) and every later call raises
+    :class:`CppUnavailableError` at once, with how to fix it, until that file is deleted.
+    """
+    binary = circuit.cpp_binary
+    if binary.exists():
+        return binary
+    if circuit.cpp_failure.exists():
+        raise _unavailable(circuit)
+    if not (circuit.cpp_dir / "Makefile").exists():
+        raise CppUnavailableError(
+            "C++ witness generator build", ["make", "-C", str(circuit.cpp_dir)],
+            f"{circuit.cpp_dir} has no Makefile: the circuit was not compiled with --c "
+            "(delete its cache directory to recompile it)")
+    try:
+        return _build_locked(circuit)
+    except OSError as exc:  # e.g. a read-only cache: nothing can be recorded either
+        raise CppUnavailableError("C++ witness generator build",
+                                  ["make", "-C", str(circuit.cpp_dir)], str(exc)) from None
+
+
+def _build_locked(circuit: CompiledCircuit) -> Path:
+    binary = circuit.cpp_binary
+    with _locked(circuit.directory / ".cpp-build.lock"):
+        if binary.exists():
+            return binary
+        if circuit.cpp_failure.exists():
+            raise _unavailable(circuit)
+        work = Path(tempfile.mkdtemp(prefix=".cpp-build-", dir=circuit.directory))
+        try:
+            for src in circuit.cpp_dir.iterdir():
+                if src.is_file() and src.name not in (STEM, CPP_FAILED):
+                    shutil.copy2(src, work / src.name)
+            jobs = f"-j{_cpu_count()}"
+            first = _first_objects(work / "Makefile")
+            steps = ([["make", jobs, *first]] if first else []) + [["make", jobs]]
+            try:
+                for cmd in steps:
+                    _make(cmd, work)
+                if not (work / STEM).exists():
+                    raise ToolchainError("C++ witness generator build", steps[-1],
+                                         f"make succeeded but wrote no {STEM} binary")
+            except ToolchainError as exc:
+                record = (f"command: {' '.join(exc.cmd)} (in a copy of {circuit.cpp_dir})\n"
+                          f"{exc.stderr.strip()[-4000:]}\n")
+                tmp = circuit.cpp_failure.with_suffix(".tmp")
+                tmp.write_text(record)
+                tmp.replace(circuit.cpp_failure)
+                raise CppUnavailableError("C++ witness generator build", exc.cmd,
+                                          f"{exc.stderr}\n{_fix_hint(circuit)}") from None
+            (work / STEM).replace(binary)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return binary
+
+
+def _resolve_engine(engine: Engine | None) -> Engine:
+    chosen = engine if engine is not None else os.environ.get(ENGINE_ENV, "auto")
+    if chosen in ("auto", "cpp", "wasm"):
+        return cast(Engine, chosen)
+    where = f"the {ENGINE_ENV} environment variable" if engine is None else "engine"
+    raise ZkMarginError(f"{where} must be one of auto, cpp, wasm; got {chosen!r}")
+
+
+def calculate_witness(circuit: CompiledCircuit, inputs: dict[str, Any], out: Path,
+                      engine: Engine | None = None) -> Path:
+    """Compute the witness of ``inputs`` into ``out`` (a ``.wtns`` file).
+
+    ``engine``: ``"wasm"`` (snarkjs ``wtns calculate``), ``"cpp"`` (the C++ generator,
+    built on first use; :class:`CppUnavailableError` when it does not build) or
+    ``"auto"`` (the C++ one when it builds, else WASM with a warning). ``None`` reads the
+    ``ZKMARGIN_WITNESS_ENGINE`` environment variable, default ``"auto"``.
+
+    A failing circuit assert raises :class:`ToolchainError` with either engine. The C++
+    binary only names the failing template and its component path, so on its failure
+    the WASM calculator is run once more on the same inputs and its trace (``Assert
+    Failed``, ``Error in template T_n line: ...`` for each enclosing template) is added
+    to the error, after the C++ output.
+    """
+    chosen = _resolve_engine(engine)
+    binary: Path | None = None
+    if chosen != "wasm":
+        try:
+            binary = build_witness_binary(circuit)
+        except CppUnavailableError as exc:
+            if chosen == "cpp":
+                raise
+            warnings.warn(f"C++ witness generator unavailable, using WASM: {exc}",
+                          RuntimeWarning, stacklevel=2)
     with tempfile.NamedTemporaryFile("w", suffix=".json", dir=out.parent, delete=False) as fh:
         json.dump(inputs, fh)
         input_path = Path(fh.name)
     try:
-        run("witness calculation",
-            [_node(), str(_tool("snarkjs", "build/cli.cjs")), "wtns", "calculate",
-             str(circuit.wasm), str(input_path), str(out)], timeout=WITNESS_TIMEOUT)
+        if binary is None:
+            _wasm_witness(circuit, input_path, out)
+        else:
+            _cpp_witness(circuit, binary, input_path, out)
+    except BaseException:
+        out.unlink(missing_ok=True)  # snarkjs leaves a partial file behind
+        raise
     finally:
         input_path.unlink(missing_ok=True)
     return out
+
+
+def _wasm_witness(circuit: CompiledCircuit, input_path: Path, out: Path) -> None:
+    run("witness calculation",
+        [_node(), str(_tool("snarkjs", "build/cli.cjs")), "wtns", "calculate",
+         str(circuit.wasm), str(input_path), str(out)], timeout=WITNESS_TIMEOUT)
+
+
+def _cpp_witness(circuit: CompiledCircuit, binary: Path, input_path: Path, out: Path) -> None:
+    cmd = [str(binary), str(input_path), str(out)]
+    try:
+        run("witness calculation (C++)", cmd, timeout=WITNESS_TIMEOUT)
+    except ToolchainError as cpp:
+        probe = out.with_name(f".{out.name}.wasm-trace")
+        try:
+            _wasm_witness(circuit, input_path, probe)
+        except ToolchainError as wasm:
+            raise ToolchainError(
+                "witness calculation (C++)", cmd,
+                f"{cpp.stderr.strip()}\n-- the WASM calculator on the same inputs:\n"
+                f"{wasm.stderr.strip()}") from None
+        finally:
+            probe.unlink(missing_ok=True)
+        raise ToolchainError(
+            "witness calculation (C++)", cmd,
+            f"{cpp.stderr.strip()}\n-- the WASM calculator ACCEPTED the same inputs: the "
+            "two engines disagree (a broken C++ build? delete the binary to rebuild it)"
+        ) from None
