@@ -319,9 +319,15 @@ def test_generate_unwritable_out_is_a_clean_error(tmp_path: Path) -> None:
 def test_demo_generates_checks_and_proves(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     result = ok("demo", "--accounts", "10", "--batch-size", "2", "--out", str(out))
-    assert "== 1/3 generate 10 synthetic accounts" in result.stdout
-    assert "== 2/3 check margin" in result.stdout
-    assert "== 3/3 prove every account in batches of 2" in result.stdout
+    assert "== 1/5 generate 10 synthetic accounts" in result.stdout
+    assert "== 2/5 check margin" in result.stdout
+    assert "== 3/5 prove every account in batches of 2" in result.stdout
+    assert "== 4/5 audit the artifacts" in result.stdout
+    assert f"zkmargin audit: {out / 'artifacts'}: VALID" in result.stdout
+    assert "== 5/5 inclusion proof of acct-000000000" in result.stdout
+    assert "Account acct-000000000 with " in result.stdout
+    assert "batch 0 of 5; the batch proof is valid (but made with an INSECURE" in result.stdout
+    assert (out / "inclusion-acct-000000000.json").is_file()
     assert f"exact JSON report: {out / 'check.json'}" in result.stdout
     assert f"proof artifacts:   {out / 'artifacts'}/" in result.stdout
     assert "INSECURE" in result.stdout and "INSECURE" in result.stderr

@@ -190,8 +190,9 @@ def _default_backend() -> str:
               help="Artifact directory (new, or an unfinished run of the same inputs to resume).")
 @click.option("--batch-size", type=int, default=None, callback=lambda c, p, v: v and
               _power_of_two(c, p, v),
-              help="K: accounts per proof, a power of two from 1 up. Default 8: the best "
-                   "accounts/s measured on this machine kind (benchmarks/README.md).")
+              help="K: accounts per proof, a power of two from 1 up. Default 16: the best "
+                   "accounts/s of 4, 8 and 16 measured on this machine kind "
+                   "(benchmarks/README.md).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes in parallel. Default: the number of cores.")
 @click.option("--backend", type=click.Choice(["snarkjs", "native"]), default=None,
@@ -309,6 +310,118 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
                    "third party.")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: valid, root, params_hash, batches and the keys and "
+                   "units of `check --json`.")
+@click.option("--policy", type=click.Choice(["report", "strict"]), default="report",
+              show_default=True,
+              help="report: exit 0 when the proofs are valid; strict: also exit 2 when any "
+                   "account is margin-deficient.")
+@click.option("--verifier", "impl", type=click.Choice(["fast", "reference"]), default="fast",
+              show_default=True, help="Groth16 verifier: fast (native pairing) or reference "
+                                      "(py_ecc, readable, slow).")
+def audit(directory: Path, as_json: bool, policy: str, impl: str) -> None:
+    """Verify an artifact DIRECTORY of `zkmargin prove`, stopping at the first failure.
+
+    \b
+    Checks, in order: the manifest; the sha256 of every file (and no unlisted file); the
+    verification key the manifest names; the params hash of params.json; batch indices
+    0..B-1 without gaps; per batch, the commitment recomputed from batch.json equals the
+    public signal and the Groth16 proof verifies (EVM semantics); account counts; the tree
+    over the batch roots gives the root; the batch totals sum to the published totals.
+
+    Exit codes: 0 valid; 1 a check failed (the file and the check are named); 2 valid but
+    --policy strict and some account is deficient.
+    """
+    from zkmargin.audit import AuditError, render_audit
+    from zkmargin.audit import audit as run_audit
+
+    try:
+        if _progress_enabled() and not as_json:
+            from rich.progress import Progress
+
+            with Progress(transient=True, console=_stderr_console()) as bar:
+                task = bar.add_task("verifying batches", total=None)
+                report = run_audit(directory, impl=impl,
+                                   progress=lambda n: bar.advance(task, n))
+        else:
+            report = run_audit(directory, impl=impl)
+    except AuditError as exc:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "file": exc.file, "check": exc.check,
+                                   "error": exc.reason}))
+        raise _Fail(f"audit of {directory} failed: {exc}") from None
+    except ZkMarginError as exc:
+        raise _Fail(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        click.echo(render_audit(report, str(directory)))
+    if policy == "strict" and report.totals.deficient:
+        click.echo(f"error: policy strict: {report.totals.deficient} account(s) are "
+                   "margin-deficient", err=True)
+        sys.exit(2)
+
+
+@main.group()
+def inclusion() -> None:
+    """Account holders: export and verify one account's inclusion proof."""
+
+
+@inclusion.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--account", "account_id", required=True, help="The account id.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The inclusion file to write (hand it to the account holder).")
+def inclusion_export(directory: Path, account_id: str, out: Path) -> None:
+    """Write the inclusion proof of one account of the artifact DIRECTORY.
+
+    It holds the account's id, salt, balances and positions, leaf, path to the root, batch
+    index and count, root and params hash: nothing about any other account.
+    """
+    from zkmargin.inclusion import export
+
+    try:
+        doc = export(directory, account_id, out)
+    except ZkMarginError as exc:
+        raise _Fail(str(exc)) from None
+    except OSError as exc:
+        raise _Fail(f"{out}: cannot be written: {exc.strerror or exc}") from None
+    click.echo(f"wrote {out}: account {account_id}, batch {doc['batch_index']} of "
+               f"{doc['batch_count']}, root 0x{int(doc['root']):064x}")
+
+
+def _hex_root(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value, 16) if value.lower().startswith("0x") else int(value)
+    except ValueError:
+        raise click.BadParameter(f"a root is 0x-prefixed hex or decimal, got {value!r}") \
+            from None
+
+
+@inclusion.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--root", callback=_hex_root, default=None,
+              help="The published root to expect (0x hex or decimal).")
+@click.option("--artifacts", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Also check against these artifacts and verify the batch proof.")
+def inclusion_verify(file: Path, root: int | None, directory: Path | None) -> None:
+    """Check that the account in FILE, with the balances written in it, is in the root."""
+    from zkmargin.inclusion import InclusionError, verify
+
+    try:
+        verdict = verify(file, root=root, directory=directory)
+    except InclusionError as exc:
+        raise _Fail(f"{file}: NOT verified: {exc}") from None
+    except ZkMarginError as exc:
+        raise _Fail(str(exc)) from None
+    click.echo(verdict.sentence())
+
+
 @main.group()
 def circuit() -> None:
     """Inspect the batch circuit of a parameter shape."""
@@ -357,7 +470,8 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--batch-size", type=int, default=8, show_default=True, callback=_power_of_two)
 def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
-    """Run the main job end to end on an embedded default: generate, check, prove.
+    """Run the main job end to end on an embedded default: generate, check, prove, audit,
+    and one account holder's inclusion proof.
 
     Uses the INSECURE development setup (generated locally and cached under .cache/), so
     the first run also compiles the circuit and sets up its keys; later runs reuse them.
@@ -365,22 +479,75 @@ def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
     import shutil
 
     ctx = click.get_current_context()
-    click.echo(f"== 1/3 generate {accounts} synthetic accounts into {out}/")
+    click.echo(f"== 1/5 generate {accounts} synthetic accounts into {out}/")
     ctx.invoke(generate, accounts=accounts, assets=8, perps=4, brackets=4, seed=seed,
                borrow_share=0.15, deficient_share=0.01, fmt="csv", out=out, force=True)
-    click.echo("== 2/3 check margin (exact core)")
+    click.echo("== 2/5 check margin (exact core)")
     ctx.invoke(check, snapshot=out / "snapshot.csv", params_path=out / "params.json",
                as_json=False, out=out / "check.json", fmt=None, core="vectorized")
     artifacts = out / "artifacts"
     shutil.rmtree(artifacts, ignore_errors=True)  # a fresh run; the keys stay cached
-    click.echo(f"\n== 3/3 prove every account in batches of {batch_size} "
+    click.echo(f"\n== 3/5 prove every account in batches of {batch_size} "
                "(first run: compile + INSECURE dev setup, then cached)")
     ctx.invoke(prove, snapshot=out / "snapshot.csv", params_path=out / "params.json",
                out=artifacts, batch_size=batch_size, workers=None, backend=None, engine="auto",
                ptau=None, dev_setup=True, salt_secret=None, fmt=None, as_json=False)
+    click.echo("\n== 4/5 audit the artifacts (what an auditor runs)")
+    ctx.invoke(audit, directory=artifacts, as_json=False, policy="report", impl="fast")
+    holder = "acct-000000000"
+    proof_file = out / f"inclusion-{holder}.json"
+    click.echo(f"\n== 5/5 inclusion proof of {holder} (what the account holder runs)")
+    ctx.invoke(inclusion_export, directory=artifacts, account_id=holder, out=proof_file)
+    ctx.invoke(inclusion_verify, file=proof_file, root=None, directory=artifacts)
     click.echo(f"\nexact JSON report: {out / 'check.json'}")
     click.echo(f"proof artifacts:   {artifacts}/ (manifest.json, batches/, tree/; "
                "private/ stays with the exchange)")
+    click.echo(f"inclusion proof:   {proof_file}")
+
+
+@main.group()
+def contracts() -> None:
+    """Solidity verifier and solvency registry for on-chain verification."""
+
+
+@contracts.command("export")
+@click.argument("artifacts", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for Groth16Verifier.sol, SolvencyRegistry.sol, publish.json.")
+@click.option("--epoch", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Epoch number (uint256) for publishEpoch in publish.json: the exchange's "
+                   "own counter.")
+@click.option("--json", "as_json", is_flag=True, help="Print publish.json's epoch as JSON.")
+def contracts_export(artifacts: Path, out: Path, epoch: int, as_json: bool) -> None:
+    """Write the Solidity verifier of ARTIFACTS' verification key, the registry, and
+    publish.json (publishEpoch and per-batch submitBatch arguments).
+
+    \b
+    ARTIFACTS is an artifact directory of `zkmargin prove`. Tested with solc 0.8.37.
+    Every input file is checked first (its sha256 against manifest.json too); on an
+    error nothing is written and the file, field and value are named.
+    """
+    from zkmargin.verifier.contracts import (
+        PUBLISH_JSON,
+        REGISTRY_SOL,
+        VERIFIER_SOL,
+        export_contracts,
+    )
+
+    try:
+        doc = export_contracts(artifacts, out, epoch=epoch)
+    except ZkMarginError as exc:
+        raise _Fail(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"out": str(out), **doc["epoch"],
+                               "insecure_setup": doc["insecure_setup"]}))
+        return
+    e = doc["epoch"]
+    click.echo(f"wrote {out / VERIFIER_SOL}, {out / REGISTRY_SOL}, {out / PUBLISH_JSON}")
+    click.echo(f"epoch {e['epoch']}: {e['batch_count']} batches, batchesRoot {e['batches_root']}")
+    if doc["insecure_setup"]:
+        click.echo("WARNING: INSECURE development setup: these proofs prove nothing to a "
+                   "third party.")
 
 
 if __name__ == "__main__":  # pragma: no cover

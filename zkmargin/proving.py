@@ -53,7 +53,7 @@ from zkmargin.prover.toolchain import (
 from zkmargin.snapshot import SnapshotReader
 
 #: Accounts per proof when --batch-size is not given (see benchmarks/README.md).
-DEFAULT_BATCH_SIZE = 8
+DEFAULT_BATCH_SIZE = 16
 #: With --witness auto, build the C++ witness generator (about 2 min per circuit here) only
 #: when this many batches remain (WASM costs about 0.5 s more per batch); once built it is
 #: cached and always used.

@@ -1,0 +1,319 @@
+"""Solidity contracts for on-chain verification: ``zkmargin contracts export DIR --out OUT``.
+
+Writes, from an artifact directory of ``zkmargin prove``:
+
+* ``OUT/Groth16Verifier.sol``: the verifier of this verification key, rendered from the
+  template ``contracts/Groth16Verifier.sol.in`` (constants in EVM order; beta, gamma and
+  delta negated here so the contract never negates anything);
+* ``OUT/SolvencyRegistry.sol``: the registry, copied as shipped;
+* ``OUT/publish.json``: the arguments of ``publishEpoch`` (root, params hash, batchesRoot,
+  batchCount) and, per batch, the arguments of ``submitBatch`` (proof in EVM order,
+  commitment, sibling path to batchesRoot).
+
+``batchesRoot`` is a SHA-256 Merkle root over the batches' (index, commitment) pairs,
+defined in SolvencyRegistry.sol and computed by :func:`batches_levels` here::
+
+    leaf = sha256(uint256be(index) || uint256be(commitment))    # abi.encode(uint256, uint256)
+    node = sha256(left || right)                                # abi.encode(bytes32, bytes32)
+
+with the leaves padded by ``bytes32(0)`` to ``2^depth``, ``depth`` the least ``d`` with
+``2^d >= batchCount``, and a path listing the siblings leaf level first (bit ``k`` of the
+index set: the running node is the right child at level ``k``).
+
+Every input is checked before anything is written (each output file is then written
+atomically); a bad file is named in the error with the field and value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from zkmargin.artifacts import sha256_file
+from zkmargin.atomic import write_text_atomic
+from zkmargin.errors import InputError
+from zkmargin.verifier.curve import G2Point, Q, R
+from zkmargin.verifier.encoding import (
+    Proof,
+    ProofFormatError,
+    VerificationKey,
+    parse_public,
+    to_calldata,
+)
+
+FORMAT = "zkmargin-contracts/1"
+CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
+VERIFIER_TEMPLATE = "Groth16Verifier.sol.in"
+VERIFIER_SOL = "Groth16Verifier.sol"
+REGISTRY_SOL = "SolvencyRegistry.sol"
+PUBLISH_JSON = "publish.json"
+UINT256_MAX = (1 << 256) - 1
+
+_T = TypeVar("_T")
+
+
+# --------------------------------------------------------------------------------------
+# batchesRoot: the SHA-256 tree over (batch index, commitment), as SolvencyRegistry.sol.
+
+
+def _word(v: int) -> bytes:
+    return v.to_bytes(32, "big")
+
+
+def batch_leaf(index: int, commitment: int) -> bytes:
+    """``sha256(abi.encode(uint256 index, uint256 commitment))``."""
+    return hashlib.sha256(_word(index) + _word(commitment)).digest()
+
+
+def batches_depth(count: int) -> int:
+    """The least ``d`` with ``2^d >= count`` (0 for one batch)."""
+    if count < 1:
+        raise ValueError(f"at least one batch is needed, got {count}")
+    return (count - 1).bit_length()
+
+
+def batches_levels(commitments: Sequence[int]) -> list[list[bytes]]:
+    """Every level of the tree, ``levels[0]`` the ``2^depth`` padded leaves, last the root."""
+    depth = batches_depth(len(commitments))
+    level = [batch_leaf(i, c) for i, c in enumerate(commitments)]
+    level += [bytes(32)] * ((1 << depth) - len(level))
+    levels = [level]
+    while len(level) > 1:
+        level = [hashlib.sha256(level[i] + level[i + 1]).digest() for i in range(0, len(level), 2)]
+        levels.append(level)
+    return levels
+
+
+def batches_path(levels: Sequence[Sequence[bytes]], index: int) -> list[bytes]:
+    """The siblings of leaf ``index``, leaf level first."""
+    return [levels[k][(index >> k) ^ 1] for k in range(len(levels) - 1)]
+
+
+def batches_root_from_path(index: int, commitment: int, path: Sequence[bytes]) -> bytes:
+    """What ``SolvencyRegistry.batchesRootOf`` returns."""
+    node = batch_leaf(index, commitment)
+    for k, sibling in enumerate(path):
+        pair = sibling + node if (index >> k) & 1 else node + sibling
+        node = hashlib.sha256(pair).digest()
+    return node
+
+
+# --------------------------------------------------------------------------------------
+# Reading the artifacts, every value checked and located. Keys, proofs and public signals
+# are parsed by zkmargin.verifier.encoding (the checks of the Python verifier and of the
+# EVM precompiles); its ProofFormatError is raised here with the file name added.
+
+
+def _load_json(path: Path, root: Path) -> Any:
+    name = _rel(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(name, "file is missing") from None
+    except OSError as exc:
+        raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(name, f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(root.name / path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _parse(name: str, parse: Callable[[Any], _T], doc: Any) -> _T:
+    """``parse(doc)``, a :class:`ProofFormatError` located in the file ``name``."""
+    try:
+        return parse(doc)
+    except ProofFormatError as exc:
+        raise exc.in_file(name) from None
+
+
+def _scalar(file: str, field: str, value: Any) -> int:
+    """A manifest or batch.json value: a decimal string (or JSON integer) below r."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or (
+            isinstance(value, str) and not (value.isascii() and value.isdigit())):
+        raise InputError(file, "expected a decimal string (the scalar field r)", path=field,
+                         value=value)
+    if not 0 <= int(value) < R:
+        raise InputError(file, "out of range: must be below the scalar field r", path=field,
+                         value=value)
+    return int(value)
+
+
+def _check_sha(root: Path, manifest: dict[str, Any], rel: str) -> None:
+    """The file's sha256 must match the manifest's, when the manifest lists the file."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or rel not in files:
+        return
+    h = sha256_file(root / rel)
+    if h != files[rel]:
+        raise InputError(_rel(root / rel, root),
+                         f"sha256 {h} does not match manifest.json ({files[rel]})")
+
+
+def _load_vk(root: Path, manifest: dict[str, Any]) -> tuple[str, str, VerificationKey]:
+    """The manifest's verification key: its path in the artifacts, its sha256, the key."""
+    rel = manifest.get("verification_key")
+    if not isinstance(rel, str) or not rel:
+        raise InputError(_rel(root / "manifest.json", root), "missing or not a path",
+                         path="verification_key", value=rel)
+    path = root / rel
+    doc = _load_json(path, root)
+    _check_sha(root, manifest, rel)
+    name = _rel(path, root)
+    vk = _parse(name, VerificationKey.from_json, doc)
+    if vk.n_public != 1:
+        raise ProofFormatError("vk.nPublic", "expected 1 public signal (the batch commitment)",
+                               value=vk.n_public, file=name)
+    return rel, sha256_file(path), vk
+
+
+def _neg_g2_evm(p: G2Point) -> tuple[int, int, int, int]:
+    """``-P = (x, -y)`` in the EVM word order ``(x.c1, x.c0, y.c1, y.c0)``."""
+    (x0, x1), (y0, y1) = p
+    return x1, x0, (-y1) % Q, (-y0) % Q
+
+
+def render_verifier(vk: VerificationKey, vk_file: str, vk_sha256: str, setup_note: str) -> str:
+    """Groth16Verifier.sol for the key ``vk`` (of one public signal), read from ``vk_file``
+    with that sha256."""
+    fields: dict[str, int | str] = {
+        "VK_FILE": vk_file, "VK_SHA256": vk_sha256, "SETUP_NOTE": setup_note,
+        "ALPHA_X": vk.alpha1[0], "ALPHA_Y": vk.alpha1[1],
+        "IC0_X": vk.ic[0][0], "IC0_Y": vk.ic[0][1],
+        "IC1_X": vk.ic[1][0], "IC1_Y": vk.ic[1][1],
+    }
+    for name, point in (("BETA", vk.beta2), ("GAMMA", vk.gamma2), ("DELTA", vk.delta2)):
+        for part, w in zip(("X1", "X0", "Y1", "Y0"), _neg_g2_evm(point), strict=True):
+            fields[f"NEG_{name}_{part}"] = w
+    text = (CONTRACTS_DIR / VERIFIER_TEMPLATE).read_text(encoding="utf-8")
+    for field, value in fields.items():
+        text = text.replace("{{" + field + "}}", str(value))
+    if "{{" in text:  # pragma: no cover - the template and the fields above go together
+        raise AssertionError("unfilled field in " + VERIFIER_TEMPLATE)
+    return text
+
+
+def _load_batch(root: Path, manifest: dict[str, Any], index: int) -> dict[str, Any]:
+    """The proof (EVM order) and commitment of batch ``index``; public.json must agree
+    with batch.json."""
+    base = f"batches/{index:06d}"
+    files = {k: f"{base}/{k}.json" for k in ("proof", "public", "batch")}
+    docs = {k: _load_json(root / rel, root) for k, rel in files.items()}
+    names = {k: _rel(root / rel, root) for k, rel in files.items()}
+    for rel in files.values():
+        _check_sha(root, manifest, rel)
+
+    batch = docs["batch"]
+    if not isinstance(batch, dict):
+        raise InputError(names["batch"], "unexpected JSON type (expected an object)")
+    if batch.get("index") != index:
+        raise InputError(names["batch"], f"expected index {index}", path="index",
+                         value=batch.get("index"))
+    commitment = _scalar(names["batch"], "commitment", batch.get("commitment"))
+    public = _parse(names["public"], lambda doc: parse_public(doc, 1), docs["public"])
+    if public[0] != commitment:
+        raise ProofFormatError("public[0]", f"public signal differs from {names['batch']} "
+                               f"commitment {commitment}", value=docs["public"][0],
+                               file=names["public"])
+    proof = _parse(names["proof"], Proof.from_json, docs["proof"])
+    a, b, c, _ = to_calldata(proof, public)
+    return {"index": index, "commitment": commitment, "a": a, "b": b, "c": c}
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> dict[str, Any]:
+    """Write OUT/Groth16Verifier.sol, OUT/SolvencyRegistry.sol and OUT/publish.json for the
+    artifacts of ``zkmargin prove`` in ``artifacts_dir``; return the publish.json document.
+
+    Raises :class:`~zkmargin.errors.InputError` naming the file for a missing, unreadable
+    or invalid manifest or batch file, and :class:`~zkmargin.verifier.ProofFormatError`
+    (its ``file`` set) for an invalid verification key, proof or public signal, with the
+    field and the value; nothing is written then.
+    """
+    root = Path(artifacts_dir)
+    if not 0 <= epoch <= UINT256_MAX:
+        raise InputError("--epoch", "must be a uint256", value=epoch)
+    manifest = _load_json(root / "manifest.json", root)
+    mname = _rel(root / "manifest.json", root)
+    if not isinstance(manifest, dict):
+        raise InputError(mname, "expected a JSON object")
+    count = manifest.get("batches")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise InputError(mname, "expected a positive batch count", path="batches", value=count)
+    ep_root = _scalar(mname, "root", manifest.get("root"))
+    params_hash = _scalar(mname, "params_hash", manifest.get("params_hash"))
+    insecure = bool(manifest.get("insecure_setup", False))
+
+    vk_file, vk_sha256, vk = _load_vk(root, manifest)
+    batches = [_load_batch(root, manifest, i) for i in range(count)]
+    levels = batches_levels([b["commitment"] for b in batches])
+    batches_root = levels[-1][0]
+
+    note = ("INSECURE development setup: proofs under this key prove nothing to a third party."
+            if insecure else "Setup: see the artifacts' manifest.json.")
+    verifier_sol = render_verifier(vk, vk_file, vk_sha256, note)
+    registry_sol = (CONTRACTS_DIR / REGISTRY_SOL).read_text(encoding="utf-8")
+
+    publish_args = [str(epoch), str(ep_root), str(params_hash), _hex(batches_root), count]
+    doc: dict[str, Any] = {
+        "format": FORMAT,
+        "insecure_setup": insecure,
+        "verification_key": vk_file,
+        "verification_key_sha256": vk_sha256,
+        "contracts": {
+            VERIFIER_SOL: hashlib.sha256(verifier_sol.encode()).hexdigest(),
+            REGISTRY_SOL: hashlib.sha256(registry_sol.encode()).hexdigest(),
+        },
+        "batches_tree": {
+            "leaf": "sha256(abi.encode(uint256 batchIndex, uint256 commitment))",
+            "node": "sha256(abi.encode(bytes32 left, bytes32 right))",
+            "padding": "bytes32(0) leaves up to 2^depth",
+            "path": "siblings leaf level first; bit k of batchIndex set: node is the right child",
+            "depth": batches_depth(count),
+        },
+        "epoch": {
+            "epoch": str(epoch),
+            "root": str(ep_root),
+            "params_hash": str(params_hash),
+            "batches_root": _hex(batches_root),
+            "batch_count": count,
+        },
+        "publishEpoch": publish_args,
+        "batches": [
+            {
+                "index": b["index"],
+                "commitment": str(b["commitment"]),
+                "path": [_hex(s) for s in batches_path(levels, b["index"])],
+                "proof": {
+                    "a": [str(v) for v in b["a"]],
+                    "b": [[str(v) for v in row] for row in b["b"]],
+                    "c": [str(v) for v in b["c"]],
+                },
+            }
+            for b in batches
+        ],
+    }
+    for b in doc["batches"]:
+        b["submitBatch"] = [str(epoch), b["index"], b["proof"]["a"], b["proof"]["b"],
+                            b["proof"]["c"], b["commitment"], b["path"]]
+
+    out = Path(out_dir)
+    try:
+        write_text_atomic(out / VERIFIER_SOL, verifier_sol)
+        write_text_atomic(out / REGISTRY_SOL, registry_sol)
+        write_text_atomic(out / PUBLISH_JSON, json.dumps(doc, indent=1) + "\n")
+    except OSError as exc:
+        raise InputError(str(out), f"cannot be written: {exc.strerror or exc}") from None
+    return doc
+
+
