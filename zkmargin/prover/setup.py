@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zkmargin.artifacts import sha256_file
 from zkmargin.errors import ZkMarginError
 from zkmargin.prover.ptau import dev_ptau, ptau_power
 from zkmargin.prover.toolchain import CACHE, CompiledCircuit, _node, _tool, run
@@ -115,14 +116,6 @@ def dev_keys(circuit: CompiledCircuit) -> Keys:
     return _keys(target, insecure=True)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def ptau_keys(circuit: CompiledCircuit, ptau: Path) -> Keys:
     """Production keys: phase 2 over a ceremony's prepared powers of tau (cached per file)."""
     if not ptau.is_file():
@@ -133,7 +126,7 @@ def ptau_keys(circuit: CompiledCircuit, ptau: Path) -> Keys:
             f"{ptau}: powers of tau of size 2^{have}, but this circuit needs 2^{need} "
             f"({circuit.directory.name}); use a larger ceremony file or a smaller --batch-size"
         )
-    target = CACHE / "setup" / circuit.directory.name / f"ptau-{_sha256(ptau)[:16]}"
+    target = CACHE / "setup" / circuit.directory.name / f"ptau-{sha256_file(ptau)[:16]}"
     if not (target / "vkey.json").exists():
         _phase2(circuit, ptau, target, dev=False)
     return _keys(target, insecure=False)
