@@ -196,11 +196,13 @@ def _default_backend() -> str:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes in parallel. Default: the number of cores.")
 @click.option("--backend", type=click.Choice(["snarkjs", "native"]), default=None,
-              help="Groth16 prover: native (groth16py, arkworks; ~3x faster) when installed, "
+              help="Groth16 prover: native (groth16py, arkworks; 4-7x the snarkjs backend "
+                   "here) when installed, "
                    "else snarkjs (the reference). Both write snarkjs JSON proofs.")
 @click.option("--witness", "engine", type=click.Choice(["auto", "cpp", "wasm"]), default="auto",
               show_default=True,
-              help="Witness calculator: the C++ generator when it builds, else WASM.")
+              help="Witness calculator. auto: the C++ generator if already built, or built "
+                   "now (~2 min, once per circuit) when 240+ batches remain; else WASM.")
 @click.option("--ptau", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Prepared powers of tau from a public ceremony (production setup).")
 @click.option("--dev-setup", is_flag=True,
