@@ -196,7 +196,7 @@ def _default_backend() -> str:
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes in parallel. Default: the number of cores.")
 @click.option("--backend", type=click.Choice(["snarkjs", "native"]), default=None,
-              help="Groth16 prover: native (groth16py, arkworks; 4-7x the snarkjs backend "
+              help="Groth16 prover: native (groth16py, arkworks; 4.4-5.5x the snarkjs backend "
                    "here) when installed, "
                    "else snarkjs (the reference). Both write snarkjs JSON proofs.")
 @click.option("--witness", "engine", type=click.Choice(["auto", "cpp", "wasm"]), default="auto",
