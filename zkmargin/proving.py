@@ -378,8 +378,7 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
         "tool": {"zkmargin": __version__, "circom": circom_version(), "snarkjs": SNARKJS_VERSION},
         "circuit": {"id": circuit.info["circuit_id"], "assets": shape.assets,
                     "perps": shape.perps, "brackets": shape.brackets, "batch_size": k,
-                    "constraints": int(circuit.info["stats"]["non-linear constraints"])
-                    + int(circuit.info["stats"].get("linear constraints", 0))},
+                    "constraints": circuit.constraints},
         "insecure_setup": keys.insecure,
         "setup": keys.origin,
         "verification_key": vk_rel,

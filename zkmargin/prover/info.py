@@ -26,13 +26,6 @@ class CircuitInfo:
         return asdict(self)
 
 
-def _constraints(shape: CircuitShape) -> tuple[int, int, str]:
-    c = compile_circuit(shape)
-    stats = c.info["stats"]
-    total = int(stats["non-linear constraints"]) + int(stats.get("linear constraints", 0))
-    return total, int(stats["wires"]), str(c.info["circuit_id"])
-
-
 def circuit_info(shape: CircuitShape) -> CircuitInfo:
     """Compile ``shape`` and its one-account twin; split constraints per account/batch.
 
@@ -40,26 +33,25 @@ def circuit_info(shape: CircuitShape) -> CircuitInfo:
     K accounts, rounded); ``ptau_power`` is the smallest ``n`` with
     ``2^n >= constraints + public signals + 1`` (the Groth16 domain snarkjs needs).
     """
-    total, wires, cid = _constraints(shape)
+    circuit = compile_circuit(shape)
+    total = circuit.constraints
     k = shape.batch_size
     if k > 1:
-        one, _, _ = _constraints(CircuitShape(shape.assets, shape.perps, shape.brackets, 0))
-        per_account = round((total - one) / (k - 1))
+        one = compile_circuit(CircuitShape(shape.assets, shape.perps, shape.brackets, 0))
+        per_account = round((total - one.constraints) / (k - 1))
     else:
-        half = CircuitShape(shape.assets, shape.perps, shape.brackets, 1)
-        two, _, _ = _constraints(half)
-        per_account = two - total
+        two = compile_circuit(CircuitShape(shape.assets, shape.perps, shape.brackets, 1))
+        per_account = two.constraints - total
     overhead = total - k * per_account
-    domain = total + 1 + 1  # one public output
     return CircuitInfo(
         assets=shape.assets,
         perps=shape.perps,
         brackets=shape.brackets,
         batch_size=k,
         constraints=total,
-        wires=wires,
+        wires=int(circuit.info["stats"]["wires"]),
         per_account=per_account,
         batch_overhead=overhead,
-        ptau_power=max(domain - 1, 1).bit_length(),
-        circuit_id=cid,
+        ptau_power=circuit.ptau_power,
+        circuit_id=str(circuit.info["circuit_id"]),
     )

@@ -57,14 +57,6 @@ class Keys:
         return data
 
 
-def required_power(circuit: CompiledCircuit) -> int:
-    """Smallest ``n`` with ``2^n >= constraints + public signals + 1``."""
-    stats = circuit.info["stats"]
-    constraints = int(stats["non-linear constraints"]) + int(stats.get("linear constraints", 0))
-    public = int(stats.get("public inputs", 0)) + int(stats.get("public outputs", 0))
-    return max(constraints + public, 1).bit_length()
-
-
 def _snarkjs(*args: str) -> list[str]:
     return [_node(), str(_tool("snarkjs", "build/cli.cjs")), *args]
 
@@ -112,7 +104,7 @@ def dev_keys(circuit: CompiledCircuit) -> Keys:
     """The INSECURE development keys of ``circuit`` (generated once, then cached)."""
     target = CACHE / "setup" / circuit.directory.name / "INSECURE-dev"
     if not (target / "vkey.json").exists():
-        _phase2(circuit, dev_ptau(required_power(circuit)), target, dev=True)
+        _phase2(circuit, dev_ptau(circuit.ptau_power), target, dev=True)
     return _keys(target, insecure=True)
 
 
@@ -120,7 +112,7 @@ def ptau_keys(circuit: CompiledCircuit, ptau: Path) -> Keys:
     """Production keys: phase 2 over a ceremony's prepared powers of tau (cached per file)."""
     if not ptau.is_file():
         raise ZkMarginError(f"{ptau}: powers-of-tau file not found")
-    have, need = ptau_power(ptau), required_power(circuit)
+    have, need = ptau_power(ptau), circuit.ptau_power
     if have < need:
         raise ZkMarginError(
             f"{ptau}: powers of tau of size 2^{have}, but this circuit needs 2^{need} "

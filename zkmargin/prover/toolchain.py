@@ -136,6 +136,20 @@ class CompiledCircuit:
         data: dict[str, Any] = json.loads((self.directory / "info.json").read_text())
         return data
 
+    @property
+    def constraints(self) -> int:
+        """Constraints after ``--O2`` (non-linear + linear), as circom reported them."""
+        stats = self.info["stats"]
+        return int(stats["non-linear constraints"]) + int(stats.get("linear constraints", 0))
+
+    @property
+    def ptau_power(self) -> int:
+        """Smallest ``n`` with ``2^n >= constraints + public signals + 1`` (the Groth16
+        domain snarkjs needs)."""
+        stats = self.info["stats"]
+        public = int(stats.get("public inputs", 0)) + int(stats.get("public outputs", 0))
+        return max(self.constraints + public, 1).bit_length()
+
 
 def circuit_id(shape: CircuitShape, version: str) -> str:
     h = hashlib.sha256()
