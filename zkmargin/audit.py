@@ -31,6 +31,7 @@ from zkmargin.commitments import padding_leaf
 from zkmargin.errors import ZkMarginError
 from zkmargin.merkle import MerkleTree, depth_for, zero_hashes
 from zkmargin.params import RiskParams, load_params
+from zkmargin.verifier import Proof, ProofFormatError, VerificationKey, parse_public, verify
 
 
 class AuditError(ZkMarginError):
@@ -79,14 +80,6 @@ def _shape(manifest: dict[str, Any]) -> CircuitShape:
 def audit(root: Path, *, impl: str = "fast",
           progress: Callable[[int], None] | None = None) -> AuditReport:
     """Run every check of the module docstring; raises AuditError at the first failure."""
-    from zkmargin.verifier.groth16 import (
-        Proof,
-        ProofFormatError,
-        VerificationKey,
-        parse_public,
-        verify,
-    )
-
     manifest = _read_json(root, artifacts.MANIFEST, "manifest")
     try:
         if manifest.get("format") != artifacts.FORMAT:
@@ -154,40 +147,7 @@ def audit(root: Path, *, impl: str = "fast",
     # 6. every batch: record, commitment, proof
     records: list[BatchRecord] = []
     for i in range(n_batches):
-        rel = f"{artifacts.BATCHES_DIR}/{i:06d}"
-        data = _read_json(root, f"{rel}/batch.json", "batch_file")
-        try:
-            rec = BatchRecord.from_json(data, symbols)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AuditError(f"{rel}/batch.json", "batch_file",
-                             f"missing or invalid field: {exc}") from None
-        if rec.index != i:
-            raise AuditError(f"{rel}/batch.json", "batch_file",
-                             f"index {rec.index} in the directory of batch {i}")
-        if rec.params_hash != ph:
-            raise AuditError(f"{rel}/batch.json", "params_hash",
-                             f"params hash {rec.params_hash} differs from params.json's {ph}")
-        commitment = batch_commitment(i, rec.root, rec.params_hash, rec.totals)
-        if commitment != rec.commitment:
-            raise AuditError(f"{rel}/batch.json", "commitment",
-                             f"commitment {rec.commitment} is not the hash of the file's fields "
-                             f"({commitment})")
-        try:
-            public = parse_public(_read_json(root, f"{rel}/public.json", "commitment"), 1)
-        except ProofFormatError as exc:
-            raise AuditError(f"{rel}/public.json", "commitment", str(exc)) from None
-        if public != [commitment]:
-            raise AuditError(f"{rel}/public.json", "commitment",
-                             f"public signal {public[0]} differs from batch.json's commitment "
-                             f"{commitment}")
-        try:
-            proof = Proof.from_json(_read_json(root, f"{rel}/proof.json", "proof"))
-        except ProofFormatError as exc:
-            raise AuditError(f"{rel}/proof.json", "proof", str(exc)) from None
-        if not verify(vk, proof, public, impl=impl):
-            raise AuditError(f"{rel}/proof.json", "proof",
-                             "the Groth16 proof does not verify for this public signal")
-        records.append(rec)
+        records.append(check_batch(root, i, vk, ph, symbols, impl=impl))
         if progress:
             progress(1)
 
@@ -238,6 +198,50 @@ def audit(root: Path, *, impl: str = "fast",
                          f"the manifest says {manifest['totals']}")
     return AuditReport(root=top.root, params_hash=ph, batches=n_batches, totals=summed,
                        symbols=symbols, insecure_setup=bool(manifest.get("insecure_setup")))
+
+
+def check_batch(root: Path, index: int, vk: VerificationKey, expected_params_hash: int,
+                symbols: tuple[str, ...], *, impl: str = "fast") -> BatchRecord:
+    """One batch of the artifacts in ``root``: its ``batch.json`` (index, params hash), the
+    commitment recomputed from it against ``public.json``, then the Groth16 proof.
+
+    Returns the record only after the proof verified; raises AuditError otherwise.
+    """
+    rel = f"{artifacts.BATCHES_DIR}/{index:06d}"
+    data = _read_json(root, f"{rel}/batch.json", "batch_file")
+    try:
+        rec = BatchRecord.from_json(data, symbols)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AuditError(f"{rel}/batch.json", "batch_file",
+                         f"missing or invalid field: {exc}") from None
+    if rec.index != index:
+        raise AuditError(f"{rel}/batch.json", "batch_file",
+                         f"index {rec.index} in the directory of batch {index}")
+    if rec.params_hash != expected_params_hash:
+        raise AuditError(f"{rel}/batch.json", "params_hash",
+                         f"params hash {rec.params_hash} differs from params.json's "
+                         f"{expected_params_hash}")
+    commitment = batch_commitment(index, rec.root, rec.params_hash, rec.totals)
+    if commitment != rec.commitment:
+        raise AuditError(f"{rel}/batch.json", "commitment",
+                         f"commitment {rec.commitment} is not the hash of the file's fields "
+                         f"({commitment})")
+    try:
+        public = parse_public(_read_json(root, f"{rel}/public.json", "commitment"), 1)
+    except ProofFormatError as exc:
+        raise AuditError(f"{rel}/public.json", "commitment", str(exc)) from None
+    if public != [commitment]:
+        raise AuditError(f"{rel}/public.json", "commitment",
+                         f"public signal {public[0]} differs from batch.json's commitment "
+                         f"{commitment}")
+    try:
+        proof = Proof.from_json(_read_json(root, f"{rel}/proof.json", "proof"))
+    except ProofFormatError as exc:
+        raise AuditError(f"{rel}/proof.json", "proof", str(exc)) from None
+    if not verify(vk, proof, public, impl=impl):
+        raise AuditError(f"{rel}/proof.json", "proof",
+                         "the Groth16 proof does not verify for this public signal")
+    return rec
 
 
 def _params_hash(params: RiskParams, shape: CircuitShape) -> int:

@@ -24,7 +24,7 @@ from zkmargin.atomic import write_text_atomic
 from zkmargin.commitments import account_id_digest, account_leaf, id_hash
 from zkmargin.errors import ValueRangeError, ZkMarginError
 from zkmargin.fixed import format_fixed, parse_fixed
-from zkmargin.merkle import root_from_path
+from zkmargin.merkle import MerkleTree, root_from_path
 from zkmargin.params import load_params
 from zkmargin.report import group_digits
 
@@ -54,10 +54,9 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
         raise ZkMarginError(f"{db_path}: no account with id {account_id!r}")
     batch, position, salt, leaf, bal, qty, cost, path = row
     levels = json.loads((directory / artifacts.TREE_LEVELS).read_text())
-    top = [[int(v) for v in level] for level in levels["levels"]]
     zeros = [int(v) for v in levels["zeros"]]
-    above = [top[lv][(batch >> lv) ^ 1] if (batch >> lv) ^ 1 < len(top[lv]) else zeros[lv]
-             for lv in range(len(top) - 1)]
+    top = MerkleTree(depth=len(zeros) - 1, pad_leaf=zeros[0], zeros=zeros,
+                     levels=[[int(v) for v in level] for level in levels["levels"]])
     k = int(manifest["circuit"]["batch_size"])
     perps = {p: {"qty": format_fixed(q), "cost": format_fixed(c)}
              for p, q, c in zip(params.perp_symbols, json.loads(qty), json.loads(cost),
@@ -71,7 +70,7 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
         "positions": perps,
         "leaf": leaf,
         "leaf_index": batch * k + position,
-        "path": [*json.loads(path), *(str(v) for v in above)],
+        "path": [*json.loads(path), *(str(v) for v in top.path(batch))],
         "batch_index": batch,
         "batch_count": int(manifest["batches"]),
         "batch_size": k,
@@ -175,7 +174,8 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
 
 def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int,
                      path: list[int], k: int, impl: str) -> bool:
-    from zkmargin.verifier.groth16 import Proof, VerificationKey, parse_public, verify
+    from zkmargin.audit import AuditError, check_batch
+    from zkmargin.verifier import ProofFormatError, VerificationKey
 
     manifest = json.loads((directory / artifacts.MANIFEST).read_text())
     for key in ("root", "params_hash", "batches"):
@@ -186,24 +186,16 @@ def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int
                                               f"{directory}/manifest.json's {want}")
     if int(manifest["circuit"]["batch_size"]) != k:
         raise InclusionError("artifacts", "the batch size differs from the manifest's")
-    depth = k.bit_length() - 1
-    batch_root = root_from_path(leaf, index % k, path[:depth])
-    bdir = artifacts.batch_dir(directory, int(doc["batch_index"]))
-    rec = json.loads((bdir / "batch.json").read_text())
-    if int(rec["root"]) != batch_root:
-        raise InclusionError("batch", f"the path gives batch root {batch_root}, "
-                                      f"{bdir}/batch.json says {rec['root']}")
-    from zkmargin.artifacts import BatchRecord, batch_commitment
-
     params = load_params(directory / artifacts.PARAMS)
-    record = BatchRecord.from_json(rec, params.asset_symbols)
-    commitment = batch_commitment(record.index, record.root, record.params_hash, record.totals)
-    public = parse_public(json.loads((bdir / "public.json").read_text()), 1)
-    if public != [commitment] or record.commitment != commitment:
-        raise InclusionError("proof", f"{bdir}: the public signal is not the batch's commitment")
-    vk = VerificationKey.from_json(
-        json.loads((directory / str(manifest["verification_key"])).read_text()))
-    proof = Proof.from_json(json.loads((bdir / "proof.json").read_text()))
-    if not verify(vk, proof, public, impl=impl):
-        raise InclusionError("proof", f"{bdir}/proof.json: the batch proof does not verify")
+    try:
+        vk = VerificationKey.from_json(
+            json.loads((directory / str(manifest["verification_key"])).read_text()))
+        record = check_batch(directory, int(doc["batch_index"]), vk,
+                             int(manifest["params_hash"]), params.asset_symbols, impl=impl)
+    except (AuditError, ProofFormatError) as exc:
+        raise InclusionError("proof", f"{directory}: {exc}") from None
+    batch_root = root_from_path(leaf, index % k, path[: k.bit_length() - 1])
+    if record.root != batch_root:
+        raise InclusionError("batch", f"the path gives batch root {batch_root}, "
+                                      f"{directory}/batch {record.index} says {record.root}")
     return bool(manifest.get("insecure_setup"))
