@@ -282,3 +282,18 @@ def test_production_ptau_path(tmp_path: Path) -> None:
     assert manifest["insecure_setup"] is False
     for i in range(2):
         assert snarkjs_verify(out, manifest, i)
+
+
+def test_batch_totals_that_differ_from_the_check_stop_the_run() -> None:
+    from zkmargin.circuit_inputs import BatchTotals
+    from zkmargin.errors import ZkMarginError
+    from zkmargin.margin.model import Totals
+    from zkmargin.proving import _same_totals
+
+    check = Totals(asset_symbols=("USDT", "BTC"), accounts=3, deficient=1, equity_total=10,
+                   requirement_total=4, shortfall_total=2, liabilities=[5, 6], debts=[1, 0])
+    same = BatchTotals(3, 1, 10, 4, 2, (5, 6), (1, 0))
+    _same_totals(same, check)
+    with pytest.raises(ZkMarginError, match=r"differ from the exact check: batches .*"
+                                            r"'BTC': \{'liabilities': 7"):
+        _same_totals(BatchTotals(3, 1, 10, 4, 2, (5, 7), (1, 0)), check)

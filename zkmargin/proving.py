@@ -422,15 +422,12 @@ def _witness_engine(circuit: CompiledCircuit, wanted: Engine, batches: int,
 
 
 def _same_totals(batch_sum: BatchTotals, check: Totals) -> None:
-    pairs = {
-        "accounts": (batch_sum.accounts, check.accounts),
-        "deficient": (batch_sum.deficient, check.deficient),
-        "equity_total": (batch_sum.equity, check.equity_total),
-        "requirement_total": (batch_sum.requirement, check.requirement_total),
-        "shortfall_total": (batch_sum.shortfall, check.shortfall_total),
-        "liabilities": (list(batch_sum.liabilities), check.liabilities),
-        "debts": (list(batch_sum.debts), check.debts),
-    }
-    bad = {k: v for k, v in pairs.items() if v[0] != v[1]}
-    if bad:
-        raise ZkMarginError(f"the proven batch totals differ from the exact check: {bad}")
+    exact = BatchTotals(check.accounts, check.deficient, check.equity_total,
+                        check.requirement_total, check.shortfall_total,
+                        tuple(check.liabilities), tuple(check.debts))
+    if batch_sum != exact:
+        symbols = check.asset_symbols
+        raise ZkMarginError(
+            "the proven batch totals differ from the exact check: batches "
+            f"{artifacts.totals_json(batch_sum, symbols)}, check "
+            f"{artifacts.totals_json(exact, symbols)}")

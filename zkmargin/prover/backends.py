@@ -75,13 +75,11 @@ class NativeBackend:
     name = "native"
 
     def __init__(self) -> None:
-        try:
-            import groth16py  # noqa: F401
-        except ImportError:
+        if not native_available():
             raise ZkMarginError(
                 "the native backend needs the optional groth16py package (GPL-3.0): "
                 "pip install 'zkmargin[native]', or use --backend snarkjs"
-            ) from None
+            )
         self._keys: dict[Path, Any] = {}
 
     def _key(self, zkey: Path) -> Any:
