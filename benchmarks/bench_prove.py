@@ -27,16 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from zkmargin.circuit_inputs import BatchAccount, CircuitShape, plan_batch
-from zkmargin.commitments import account_id_digest, derive_salt, id_hash
+from zkmargin.circuit_inputs import CircuitShape, plan_batch
 from zkmargin.generate import GenerateOptions, generate
 from zkmargin.params import load_params
 from zkmargin.prover.backends import native_available
 from zkmargin.prover.info import circuit_info
 from zkmargin.prover.setup import dev_keys
 from zkmargin.prover.toolchain import NODE_MODULES, build_witness_binary, compile_circuit
-from zkmargin.proving import ProveOptions, prove_snapshot
-from zkmargin.snapshot import SnapshotReader
+from zkmargin.proving import ProveOptions, batch_members, prove_snapshot
 
 SNARKJS = ["node", str(NODE_MODULES / "snarkjs" / "build" / "cli.cjs")]
 SECRET = bytes(range(32))
@@ -55,18 +53,11 @@ def baseline(snap: Path, params_path: Path, shape: CircuitShape, wasm: Path, zke
              work: Path) -> float:
     """Seconds for plain snarkjs fullprove over every batch of ``snap``."""
     params = load_params(params_path)
-    accounts = []
-    for block in SnapshotReader(snap, params):
-        for n, acct in enumerate(block.ids):
-            idh = id_hash(account_id_digest(acct), derive_salt(SECRET, acct))
-            accounts.append(BatchAccount(idh, tuple(block.balances[n].tolist()),
-                                         tuple(block.qty[n].tolist()),
-                                         tuple(block.cost[n].tolist())))
-    k = shape.batch_size
     inputs = []
-    for i in range(0, len(accounts), k):
-        path = work / f"input-{i // k}.json"
-        path.write_text(json.dumps(plan_batch(params, shape, i // k, accounts[i : i + k]).inputs))
+    for i, members in enumerate(batch_members(snap, params, shape.batch_size, SECRET, None)):
+        path = work / f"input-{i}.json"
+        plan = plan_batch(params, shape, i, [m.account for m in members])
+        path.write_text(json.dumps(plan.inputs))
         inputs.append(path)
     start = time.perf_counter()
     for path in inputs:

@@ -146,7 +146,7 @@ class ProveResult:
 
 
 @dataclass(frozen=True)
-class _Member:
+class BatchMember:
     account_id: str
     salt: int
     account: BatchAccount
@@ -183,15 +183,16 @@ def _salt_secret(out: Path, given: Path | None) -> bytes:
     return secret
 
 
-def _batches(snapshot: Path, params: RiskParams, k: int, secret: bytes,
-             fmt: str | None) -> Iterator[list[_Member]]:
-    batch: list[_Member] = []
+def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
+                  fmt: str | None) -> Iterator[list[BatchMember]]:
+    """The snapshot's accounts in batches of ``k``, with their salts and id hashes."""
+    batch: list[BatchMember] = []
     for block in SnapshotReader(snapshot, params, fmt=fmt):
         bal, qty, cost = block.balances.tolist(), block.qty.tolist(), block.cost.tolist()
         for n, acct_id in enumerate(block.ids):
             salt = derive_salt(secret, acct_id)
             idh = id_hash(account_id_digest(acct_id), salt)
-            batch.append(_Member(acct_id, salt,
+            batch.append(BatchMember(acct_id, salt,
                                  BatchAccount(idh, tuple(bal[n]), tuple(qty[n]), tuple(cost[n]))))
             if len(batch) == k:
                 yield batch
@@ -200,7 +201,7 @@ def _batches(snapshot: Path, params: RiskParams, k: int, secret: bytes,
         yield batch
 
 
-def _index_rows(index: int, members: list[_Member], leaves: tuple[int, ...],
+def _index_rows(index: int, members: list[BatchMember], leaves: tuple[int, ...],
                 depth: int, pad: int) -> list[tuple[Any, ...]]:
     tree = MerkleTree.build(leaves[: len(members)], depth=depth, pad_leaf=pad)
     return [
@@ -302,14 +303,14 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     ev.batches(n_batches, done, k)
     proved = 0
 
-    def task(i: int, members: list[_Member]) -> BatchTask:
+    def task(i: int, members: list[BatchMember]) -> BatchTask:
         return BatchTask(i, tuple(m.account for m in members), params, shape,
                          circuit.directory, keys.zkey, opts.backend, engine,
                          batch_dir(out, i))
 
-    pending: dict[Future[BatchOutcome], tuple[int, list[_Member]]] = {}
+    pending: dict[Future[BatchOutcome], tuple[int, list[BatchMember]]] = {}
 
-    def finish(outcome: BatchOutcome, members: list[_Member]) -> None:
+    def finish(outcome: BatchOutcome, members: list[BatchMember]) -> None:
         rec = outcome.record
         index.put_batch(_index_rows(rec.index, members, outcome.leaves, shape.depth, pad))
         records[rec.index] = rec
@@ -330,7 +331,7 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     workers = max(1, opts.workers)
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         try:
-            for i, members in enumerate(_batches(snapshot, params, k, secret, opts.fmt)):
+            for i, members in enumerate(batch_members(snapshot, params, k, secret, opts.fmt)):
                 record_file = batch_dir(out, i) / "batch.json"
                 if record_file.exists():
                     rec = BatchRecord.from_json(json.loads(record_file.read_text()), symbols)
