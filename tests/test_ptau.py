@@ -404,7 +404,7 @@ def test_ptau_power_and_check(small: dict[int, tuple[Path, Path, Path]]) -> None
         check_ptau(small[5][0], 15)
     assert str(err.value) == (
         f"{small[5][0]}: powers-of-tau file has power 5 (up to 2^5 constraints), but the "
-        "circuit needs power 15; use a ptau file of power >= 15")
+        "circuit needs power 15 (2^15); use a ptau file of power >= 15 or a smaller batch size")
     with pytest.raises(ZkMarginError, match=r"raw5\.ptau: .*not prepared for phase 2 "
                                             r"\(no sections 12, 13, 14, 15\)"):
         check_ptau(small[5][1], 5)

@@ -133,7 +133,8 @@ def check_ptau(path: Path, need: int) -> int:
     if power < need:
         raise ZkMarginError(
             f"{path}: powers-of-tau file has power {power} (up to 2^{power} constraints), "
-            f"but the circuit needs power {need}; use a ptau file of power >= {need}"
+            f"but the circuit needs power {need} (2^{need}); use a ptau file of power >= {need} "
+            "or a smaller batch size"
         )
     missing = [s for s in PREPARED_SECTIONS if s not in sections]
     if missing:

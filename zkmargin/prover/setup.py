@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from zkmargin.artifacts import sha256_file
-from zkmargin.errors import ZkMarginError
-from zkmargin.prover.ptau import dev_ptau, ptau_power
+from zkmargin.prover.ptau import check_ptau, dev_ptau
 from zkmargin.prover.toolchain import CACHE, CompiledCircuit, _node, _tool, run
 
 SETUP_TIMEOUT = 7200
@@ -110,14 +109,7 @@ def dev_keys(circuit: CompiledCircuit) -> Keys:
 
 def ptau_keys(circuit: CompiledCircuit, ptau: Path) -> Keys:
     """Production keys: phase 2 over a ceremony's prepared powers of tau (cached per file)."""
-    if not ptau.is_file():
-        raise ZkMarginError(f"{ptau}: powers-of-tau file not found")
-    have, need = ptau_power(ptau), circuit.ptau_power
-    if have < need:
-        raise ZkMarginError(
-            f"{ptau}: powers of tau of size 2^{have}, but this circuit needs 2^{need} "
-            f"({circuit.directory.name}); use a larger ceremony file or a smaller --batch-size"
-        )
+    check_ptau(ptau, circuit.ptau_power)
     target = CACHE / "setup" / circuit.directory.name / f"ptau-{sha256_file(ptau)[:16]}"
     if not (target / "vkey.json").exists():
         _phase2(circuit, ptau, target, dev=False)
