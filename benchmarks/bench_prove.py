@@ -27,14 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from zkmargin.circuit_inputs import CircuitShape, plan_batch
 from zkmargin.generate import GenerateOptions, generate
 from zkmargin.params import load_params
+from zkmargin.paths import NODE_MODULES
 from zkmargin.prover.backends import native_available
 from zkmargin.prover.info import circuit_info
+from zkmargin.prover.pipeline import ProveOptions, batch_members, prove_snapshot
 from zkmargin.prover.setup import dev_keys
-from zkmargin.prover.toolchain import NODE_MODULES, build_witness_binary, compile_circuit
-from zkmargin.proving import ProveOptions, batch_members, prove_snapshot
+from zkmargin.prover.toolchain import build_witness_binary, compile_circuit
+from zkmargin.prover.witness import plan_batch
+from zkmargin.statement import CircuitShape
 
 SNARKJS = ["node", str(NODE_MODULES / "snarkjs" / "build" / "cli.cjs")]
 SECRET = bytes(range(32))

@@ -14,7 +14,7 @@ is verified from its three files, the way a user verifies it:
 * ``snarkjs``: the baseline, ``node snarkjs groth16 verify vk public proof`` as a
   subprocess, the command the README gives to verifiers (Node start-up included).
 
-``audit_batches_per_s``: a whole ``zkmargin audit`` (every check of zkmargin/audit.py, fast
+``audit_batches_per_s``: a whole ``zkmargin audit`` (every check of zkmargin/verifier/audit.py, fast
 verifier, in process) of a generated artifact set of ``--audit-batches`` batches.
 
 Also printed, not on the last line: where the fast time goes, the reference's batch check,
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zkmargin.prover.toolchain import NODE_MODULES
+from zkmargin.paths import NODE_MODULES
 from zkmargin.verifier import (
     Proof,
     VerificationKey,
@@ -83,7 +83,7 @@ def make_proofs(work: Path, accounts: int = 5, name: str = "art") -> Path:
 
 def audit_rate(art: Path, impl: str) -> float:
     """Batches per second of a whole ``zkmargin audit`` (in process) of ``art``."""
-    from zkmargin.audit import audit
+    from zkmargin.verifier.audit import audit
 
     t = time.perf_counter()
     report = audit(art, impl=impl)

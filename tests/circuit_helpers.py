@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import load_vector
-from zkmargin.circuit_inputs import BatchAccount, CircuitShape
 from zkmargin.fixed import parse_fixed
 from zkmargin.params import RiskParams, loads_params
 from zkmargin.prover.binfmt import R1CS, read_r1cs, read_sym, read_wtns
@@ -20,6 +19,8 @@ from zkmargin.prover.toolchain import (
     calculate_witness,
     compile_circuit,
 )
+from zkmargin.prover.witness import BatchAccount
+from zkmargin.statement import CircuitShape
 
 BATCH = 4
 

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from zkmargin.artifacts import BatchRecord, batch_commitment, public_files, sha256_file
+from zkmargin.artifacts import public_files, sha256_file
+from zkmargin.statement import BatchRecord, batch_commitment
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
@@ -164,7 +165,7 @@ def test_consistent_lie_fails_the_proof_check(art: Path) -> None:
     symbols = list(data["totals"]["assets"])
     data["totals"]["shortfall_total"] = 0
     data["totals"]["deficient"] = 0
-    rec = BatchRecord.from_json(data, symbols)
+    rec = BatchRecord.from_json(data, symbols, file="batch.json")
     c = batch_commitment(rec.index, rec.root, rec.params_hash, rec.totals)
     data["commitment"] = str(c)
     (b / "batch.json").write_text(json.dumps(data))

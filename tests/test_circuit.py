@@ -7,9 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.circuit_helpers import BATCH, compiled, vector_accounts, witness
-from zkmargin.circuit_inputs import BatchAccount, plan_batch, to_field
 from zkmargin.fixed import I63
 from zkmargin.margin.reference import account_margin
+from zkmargin.prover.witness import BatchAccount, plan_batch
+from zkmargin.statement import to_field
 
 pytestmark = [pytest.mark.node, pytest.mark.circuit]
 

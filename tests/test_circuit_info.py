@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from zkmargin.circuit_inputs import CircuitShape
 from zkmargin.cli import main
 from zkmargin.prover.binfmt import read_r1cs
 from zkmargin.prover.toolchain import compile_circuit
+from zkmargin.statement import CircuitShape
 
 pytestmark = [pytest.mark.node, pytest.mark.circuit]
 

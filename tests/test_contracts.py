@@ -359,7 +359,7 @@ def test_export_matches_the_artifacts(art: dict[str, Any]) -> None:
                                    "0x" + root.hex(), 3]
     verifier_sol = (art["sol"] / "Groth16Verifier.sol").read_text()
     assert "{{" not in verifier_sol and manifest["verification_key"] in verifier_sol
-    shipped = ROOT / "zkmargin" / "verifier" / "contracts" / "SolvencyRegistry.sol"
+    shipped = ROOT / "verifier" / "contracts" / "SolvencyRegistry.sol"
     assert (art["sol"] / "SolvencyRegistry.sol").read_text() == shipped.read_text()
 
 

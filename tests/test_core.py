@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import load_vector
+from zkmargin.checking import CheckReport
 from zkmargin.fixed import I63, parse_fixed
-from zkmargin.margin import AccountBlock, BlockResult, MarginCore, Totals, get_core
+from zkmargin.margin import AccountBlock, BlockResult, MarginCore, get_core
 from zkmargin.margin.reference import account_margin
 from zkmargin.params import Asset, Bracket, Perp, RiskParams, loads_params
 
@@ -62,8 +63,9 @@ def test_hand_computed_vectors(core: MarginCore, vector: Any) -> None:
     res = core.evaluate(params, block)
     assert res.deficient.tolist() == [a["deficient"] for a in vector["accounts"]]
     t = vector["totals"]
-    totals = Totals(asset_symbols=params.asset_symbols)
-    totals.add(block, res)
+    report = CheckReport(params.asset_symbols)
+    report.add(block, res)
+    totals = report.totals
     assert totals.accounts == t["accounts"]
     assert totals.deficient == t["deficient"]
     assert totals.equity_total == usd(t["equity_usd"])
@@ -72,7 +74,7 @@ def test_hand_computed_vectors(core: MarginCore, vector: Any) -> None:
     for a, sym in enumerate(params.asset_symbols):
         assert totals.liabilities[a] == parse_fixed(t["assets"][sym]["liabilities"])
         assert totals.debts[a] == parse_fixed(t["assets"][sym]["debts"])
-    assert totals.deficient_ids == ["a1", "a4"]
+    assert report.deficient_ids == ["a1", "a4"]
 
 
 def test_int64_would_wrap_but_core_does_not(core: MarginCore) -> None:
@@ -82,7 +84,7 @@ def test_int64_would_wrap_but_core_does_not(core: MarginCore) -> None:
     )
     block = block_of([([1000 * 10**8], [], [])], 1, 0)
     assert core.excess(params, block) == [100 * 1000 * 10**8 * 100_000 * 10**8 * 9500]
-    assert core.evaluate(params, block).equity_total == 1000 * 100_000 * 95 * F // 100
+    assert core.evaluate(params, block).totals.equity_total == 1000 * 100_000 * 95 * F // 100
 
 
 def test_extremes_are_exact(core: MarginCore) -> None:
@@ -105,8 +107,8 @@ def test_extremes_are_exact(core: MarginCore) -> None:
         expected.append(e - r)
     assert core.excess(params, block) == expected
     res = core.evaluate(params, block)
-    assert res.liabilities == (2 * MAX, 2 * MAX)
-    assert res.debts == (MAX, MAX)
+    assert res.totals.liabilities == (2 * MAX, 2 * MAX)
+    assert res.totals.debts == (MAX, MAX)
 
 
 # -- property tests: reference == vectorized over the full range ------------------------
@@ -153,10 +155,10 @@ def params_and_block(draw: st.DrawFn) -> tuple[RiskParams, AccountBlock]:
 
 def _same(a: BlockResult, b: BlockResult) -> None:
     assert a.deficient.tolist() == b.deficient.tolist()
-    assert (a.equity_total, a.requirement_total, a.shortfall_total) == (
-        b.equity_total, b.requirement_total, b.shortfall_total)
-    assert a.liabilities == b.liabilities
-    assert a.debts == b.debts
+    assert (a.totals.equity_total, a.totals.requirement_total, a.totals.shortfall_total) == (
+        b.totals.equity_total, b.totals.requirement_total, b.totals.shortfall_total)
+    assert a.totals.liabilities == b.totals.liabilities
+    assert a.totals.debts == b.totals.debts
 
 
 REF = get_core("reference")
@@ -236,7 +238,7 @@ def test_equity_exactly_at_and_one_below_requirement(
     for impl in (REF, VEC):
         res = impl.evaluate(params, block)
         assert res.deficient.tolist() == [target < 0]
-        assert res.shortfall_total == -target
+        assert res.totals.shortfall_total == -target
         assert impl.excess(params, block) == [target]
 
 
@@ -248,7 +250,8 @@ def test_zero_accounts_and_zero_positions(core: MarginCore) -> None:
     block = block_of([([0], [0], [0])] * 3, 1, 1)
     res = core.evaluate(params, block)
     assert res.deficient.tolist() == [False] * 3
-    assert (res.equity_total, res.requirement_total, res.shortfall_total) == (0, 0, 0)
+    assert (res.totals.equity_total, res.totals.requirement_total,
+            res.totals.shortfall_total) == (0, 0, 0)
     assert core.excess(params, block) == [0, 0, 0]
 
 

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
-from zkmargin.artifacts import BatchRecord, batch_commitment, sha256_file
-from zkmargin.circuit_inputs import BatchAccount, CircuitShape, plan_batch
+from zkmargin.artifacts import sha256_file
 from zkmargin.commitments import account_id_digest, account_leaf, derive_salt, id_hash, padding_leaf
 from zkmargin.merkle import MerkleTree, root_from_path
 from zkmargin.params import load_params
+from zkmargin.prover.witness import BatchAccount, plan_batch
 from zkmargin.snapshot import SnapshotReader
+from zkmargin.statement import BatchRecord, CircuitShape, batch_commitment
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
@@ -102,16 +103,16 @@ def test_batch_totals_sum_to_the_exact_check(proved: dict[str, Any]) -> None:
     check = zk_ok("check", str(proved["snap"]), "--params", str(proved["params"]))
     assert check["deficient"] > 0  # deficient accounts are proved and counted, not refused
     symbols = list(check["assets"])
-    records = [BatchRecord.from_json(json.loads(p.read_text()), symbols)
+    records = [BatchRecord.from_json(json.loads(p.read_text()), symbols, file=str(p))
                for p in sorted((proved["art"] / "batches").glob("*/batch.json"))]
     assert [r.index for r in records] == [0, 1, 2]
     assert [r.totals.accounts for r in records] == [4, 4, 3]
     summed = {
         "accounts": sum(r.totals.accounts for r in records),
         "deficient": sum(r.totals.deficient for r in records),
-        "equity_total": sum(r.totals.equity for r in records),
-        "requirement_total": sum(r.totals.requirement for r in records),
-        "shortfall_total": sum(r.totals.shortfall for r in records),
+        "equity_total": sum(r.totals.equity_total for r in records),
+        "requirement_total": sum(r.totals.requirement_total for r in records),
+        "shortfall_total": sum(r.totals.shortfall_total for r in records),
         "assets": {s: {"liabilities": sum(r.totals.liabilities[a] for r in records),
                        "debts": sum(r.totals.debts[a] for r in records)}
                    for a, s in enumerate(symbols)},
@@ -128,7 +129,8 @@ def test_every_proof_verifies_and_signals_its_batch(proved: dict[str, Any]) -> N
     for i in range(3):
         assert snarkjs_verify(art, manifest, i)
         b = art / "batches" / f"{i:06d}"
-        rec = BatchRecord.from_json(json.loads((b / "batch.json").read_text()), symbols)
+        rec = BatchRecord.from_json(json.loads((b / "batch.json").read_text()), symbols,
+                                    file="batch.json")
         public = json.loads((b / "public.json").read_text())
         assert public == [str(batch_commitment(i, rec.root, rec.params_hash, rec.totals))]
         assert str(rec.params_hash) == manifest["params_hash"]
@@ -285,15 +287,15 @@ def test_production_ptau_path(tmp_path: Path) -> None:
 
 
 def test_batch_totals_that_differ_from_the_check_stop_the_run() -> None:
-    from zkmargin.circuit_inputs import BatchTotals
     from zkmargin.errors import ZkMarginError
-    from zkmargin.margin.model import Totals
-    from zkmargin.proving import _same_totals
+    from zkmargin.prover.pipeline import same_totals
+    from zkmargin.statement import Totals
 
-    check = Totals(asset_symbols=("USDT", "BTC"), accounts=3, deficient=1, equity_total=10,
-                   requirement_total=4, shortfall_total=2, liabilities=[5, 6], debts=[1, 0])
-    same = BatchTotals(3, 1, 10, 4, 2, (5, 6), (1, 0))
-    _same_totals(same, check)
+    symbols = ("USDT", "BTC")
+    check = Totals(accounts=3, deficient=1, equity_total=10, requirement_total=4,
+                   shortfall_total=2, liabilities=(5, 6), debts=(1, 0))
+    same = Totals(3, 1, 10, 4, 2, (5, 6), (1, 0))
+    same_totals(same, check, symbols)
     with pytest.raises(ZkMarginError, match=r"differ from the exact check: batches .*"
                                             r"'BTC': \{'liabilities': 7"):
-        _same_totals(BatchTotals(3, 1, 10, 4, 2, (5, 7), (1, 0)), check)
+        same_totals(Totals(3, 1, 10, 4, 2, (5, 7), (1, 0)), check, symbols)

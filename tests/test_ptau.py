@@ -1,4 +1,4 @@
-"""The INSECURE development powers of tau (zkmargin/prover/js/dev_ptau.cjs, prover/ptau.py).
+"""The INSECURE development powers of tau (prover/js/dev_ptau.cjs, prover/ptau.py).
 
 Byte-identical to what `snarkjs powersoftau prepare phase2` makes of the same unprepared
 file; points equal to the documented scalars times the generator; pairing-consistent;
@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from zkmargin.errors import ZkMarginError
+from zkmargin.field import BASE_FIELD as BN254_Q
 from zkmargin.prover import ptau
-from zkmargin.prover.ptau import BN254_Q, check_ptau, dev_ptau, ptau_power
+from zkmargin.prover.ptau import check_ptau, dev_ptau, ptau_power
 
 pytestmark = pytest.mark.node
 

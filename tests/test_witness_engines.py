@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from tests.circuit_helpers import BATCH, compiled, vector_accounts
 from tests.test_circuit import account
-from zkmargin.circuit_inputs import BatchAccount, plan_batch
 from zkmargin.errors import ZkMarginError
 from zkmargin.field import SNARK_FIELD
 from zkmargin.fixed import I63
@@ -29,6 +28,7 @@ from zkmargin.prover.toolchain import (
     build_witness_binary,
     calculate_witness,
 )
+from zkmargin.prover.witness import BatchAccount, plan_batch
 
 pytestmark = [pytest.mark.node, pytest.mark.circuit]
 

@@ -15,6 +15,8 @@
                                            inclusion index (id, salt, values, leaf, path of
                                            every account) and the run state
 
+The content of the public files (manifest, batch records, tree levels) is the public
+statement, modelled in :mod:`zkmargin.statement`; this module knows where the files are.
 Field elements are decimal strings (as snarkjs writes them); totals are exact integers in
 the units of ``zkmargin check --json``. Every file is written atomically (temp + rename),
 and ``batch.json`` is the last file of a batch, so its presence marks a finished batch.
@@ -26,16 +28,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from zkmargin.atomic import write_text_atomic
-from zkmargin.circuit_inputs import BatchTotals, to_field
-from zkmargin.commitments import fold_hash
 
-FORMAT = "zkmargin-artifacts/1"
 MANIFEST = "manifest.json"
 PARAMS = "params.json"
 CIRCUIT_DIR = "circuit"
@@ -47,8 +45,13 @@ SALT_SECRET = "private/salt_secret"
 RUN_STATE = "private/run.json"
 
 
+def batch_rel(index: int) -> str:
+    """``batches/NNNNNN``: the directory of batch ``index`` inside the artifacts."""
+    return f"{BATCHES_DIR}/{index:06d}"
+
+
 def batch_dir(root: Path, index: int) -> Path:
-    return root / BATCHES_DIR / f"{index:06d}"
+    return root / batch_rel(index)
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -61,82 +64,6 @@ def sha256_file(path: Path) -> str:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def totals_json(totals: BatchTotals, symbols: Sequence[str]) -> dict[str, Any]:
-    """Totals in the key layout and units of ``zkmargin check --json``."""
-    return {
-        "accounts": totals.accounts,
-        "deficient": totals.deficient,
-        "equity_total": totals.equity,
-        "requirement_total": totals.requirement,
-        "shortfall_total": totals.shortfall,
-        "assets": {s: {"liabilities": totals.liabilities[a], "debts": totals.debts[a]}
-                   for a, s in enumerate(symbols)},
-    }
-
-
-def totals_from_json(data: dict[str, Any], symbols: Sequence[str]) -> BatchTotals:
-    return BatchTotals(
-        accounts=int(data["accounts"]),
-        deficient=int(data["deficient"]),
-        equity=int(data["equity_total"]),
-        requirement=int(data["requirement_total"]),
-        shortfall=int(data["shortfall_total"]),
-        liabilities=tuple(int(data["assets"][s]["liabilities"]) for s in symbols),
-        debts=tuple(int(data["assets"][s]["debts"]) for s in symbols),
-    )
-
-
-def sum_totals(parts: Iterable[BatchTotals], n_assets: int) -> BatchTotals:
-    acc = [0] * 5
-    liab, debt = [0] * n_assets, [0] * n_assets
-    for t in parts:
-        for k, v in enumerate((t.accounts, t.deficient, t.equity, t.requirement, t.shortfall)):
-            acc[k] += v
-        for a in range(n_assets):
-            liab[a] += t.liabilities[a]
-            debt[a] += t.debts[a]
-    return BatchTotals(acc[0], acc[1], acc[2], acc[3], acc[4], tuple(liab), tuple(debt))
-
-
-def batch_commitment(index: int, root: int, params_hash: int, totals: BatchTotals) -> int:
-    """The batch's one public signal, as the circuit computes it."""
-    return fold_hash([index, root, params_hash, *totals.fields()])
-
-
-@dataclass(frozen=True)
-class BatchRecord:
-    """The content of ``batch.json``."""
-
-    index: int
-    root: int
-    params_hash: int
-    totals: BatchTotals
-    commitment: int
-
-    def to_json(self, symbols: Sequence[str]) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "root": str(self.root),
-            "params_hash": str(self.params_hash),
-            "totals": totals_json(self.totals, symbols),
-            "commitment": str(self.commitment),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any], symbols: Sequence[str]) -> BatchRecord:
-        return cls(
-            index=int(data["index"]),
-            root=int(data["root"]),
-            params_hash=int(data["params_hash"]),
-            totals=totals_from_json(data["totals"], symbols),
-            commitment=int(data["commitment"]),
-        )
-
-
-def signed_field(v: int) -> str:
-    return str(to_field(v))
 
 
 class InclusionIndex:

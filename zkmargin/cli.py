@@ -1,11 +1,22 @@
-"""The ``zkmargin`` command line."""
+"""The ``zkmargin`` command line.
+
+Plumbing shared by every command, once: :func:`reports_errors` maps a
+:class:`~zkmargin.errors.ZkMarginError` to ``error: ...`` and exit 1; :func:`progress_if`
+yields a progress callback on a terminal, or nothing; :class:`PowerOfTwo` parses batch
+sizes. Commands import their machinery when they run, so ``--help`` stays fast and a
+broken optional part leaves the other commands working.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -13,15 +24,77 @@ from zkmargin import __version__
 from zkmargin.errors import ZkMarginError
 
 
-class _Fail(click.ClickException):
+class Failure(click.ClickException):
+    """Exit 1 with ``error: <message>`` on stderr."""
+
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def _progress_enabled() -> bool:
-    return sys.stderr.isatty()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """The one mapping of errors to exit codes: a :class:`ZkMarginError` (bad input, a
+    failed check, a failed tool) exits 1 with its message; nothing else is caught."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ZkMarginError as exc:
+            raise Failure(str(exc)) from None
+
+    return cast(F, wrapper)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@contextmanager
+def progress_if(enabled: bool, label: str,
+                total: int | None = None) -> Iterator[Callable[[int], None] | None]:
+    """A transient progress bar on stderr: yields its advance callback, or None when
+    ``enabled`` is false or stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=stderr_console()) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+class PowerOfTwo(click.ParamType[int, Any]):
+    """An integer 1, 2, 4, ... (a batch size K = 2^depth)."""
+
+    name = "K"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        try:
+            k = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not an integer", param, ctx)
+        if k < 1 or k & (k - 1):
+            self.fail(f"must be a power of two (1, 2, 4, ...), got {k}", param, ctx)
+        return k
+
+
+def write_or_fail(path: Path, text: str) -> None:
+    """Write ``text`` atomically; an OS error is an exit 1 naming the file."""
+    from zkmargin.atomic import write_text_atomic
+
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        raise Failure(f"{path}: cannot be written: {exc.strerror or exc}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,7 +106,13 @@ def main() -> None:
     Typical flow:
       zkmargin generate --accounts 10000 --out demo/   # synthetic snapshot + params
       zkmargin check demo/snapshot.csv --params demo/params.json
+      zkmargin prove demo/snapshot.csv --params demo/params.json --out proofs/
+      zkmargin audit proofs/                            # what an auditor runs
     """
+
+
+# --------------------------------------------------------------------------------------
+# check, generate
 
 
 @main.command()
@@ -64,10 +143,11 @@ def main() -> None:
     show_default=True,
     help="Margin core implementation (both are exact; reference is ~100x slower).",
 )
+@reports_errors
 def check(
     snapshot: Path, params_path: Path, as_json: bool, out: Path | None, fmt: str | None, core: str
 ) -> None:
-    """Compute the exact margin totals of SNAPSHOT (DESIGN.md section 3).
+    """Compute the exact margin totals of SNAPSHOT (the model of docs/margin.md).
 
     Reports accounts, margin-deficient accounts (equity E below the maintenance
     requirement R), total shortfall, total equity and requirement, and per-asset
@@ -80,42 +160,16 @@ def check(
     Exit code 0 whether or not accounts are deficient (the check reports facts; policy
     is the auditor's); 1 on bad input, with the file, row, column and value named.
     """
-    from zkmargin.atomic import write_text_atomic
     from zkmargin.checking import check_snapshot
     from zkmargin.params import load_params
-    from zkmargin.report import render_check
 
-    try:
-        params = load_params(params_path)
-        if _progress_enabled():
-            from rich.progress import Progress
-
-            with Progress(transient=True, console=_stderr_console()) as bar:
-                task = bar.add_task("checking accounts", total=None)
-                totals = check_snapshot(
-                    snapshot, params, core=core, fmt=fmt,
-                    progress=lambda n: bar.advance(task, n),
-                )
-        else:
-            totals = check_snapshot(snapshot, params, core=core, fmt=fmt)
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
-    report = json.dumps(totals.to_json())
+    params = load_params(params_path)
+    with progress_if(True, "checking accounts") as advance:
+        report = check_snapshot(snapshot, params, core=core, fmt=fmt, progress=advance)
+    text = json.dumps(report.to_json())
     if out is not None:
-        try:
-            write_text_atomic(out, report + "\n")
-        except OSError as exc:
-            raise _Fail(f"{out}: cannot be written: {exc.strerror or exc}") from None
-    if as_json:
-        click.echo(report)
-    else:
-        click.echo(render_check(totals, str(snapshot), str(params_path)))
-
-
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
+        write_or_fail(out, text + "\n")
+    click.echo(text if as_json else report.render(str(snapshot), str(params_path)))
 
 
 @main.command()
@@ -136,6 +190,7 @@ def _stderr_console() -> Any:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for snapshot.<format> and params.json.")
 @click.option("--force", is_flag=True, help="Overwrite existing files in --out.")
+@reports_errors
 def generate(
     accounts: int, assets: int, perps: int, brackets: int, seed: int, borrow_share: float,
     deficient_share: float, fmt: str, out: Path, force: bool,
@@ -153,27 +208,19 @@ def generate(
     targets = [out / f"snapshot.{fmt}", out / "params.json"]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not force:
-        raise _Fail(f"{', '.join(existing)} already exist; pass --force to overwrite")
+        raise Failure(f"{', '.join(existing)} already exist; pass --force to overwrite")
     opts = GenerateOptions(accounts=accounts, assets=assets, perps=perps, brackets=brackets,
                            seed=seed, borrow_share=borrow_share, deficient_share=deficient_share)
     try:
-        if _progress_enabled():
-            from rich.progress import Progress
-
-            with Progress(transient=True, console=_stderr_console()) as bar:
-                task = bar.add_task("generating accounts", total=accounts)
-                snap, par = run(out, opts, fmt=fmt, progress=lambda n: bar.advance(task, n))
-        else:
-            snap, par = run(out, opts, fmt=fmt)
+        with progress_if(True, "generating accounts", total=accounts) as advance:
+            snap, par = run(out, opts, fmt=fmt, progress=advance)
     except OSError as exc:
-        raise _Fail(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
+        raise Failure(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
     click.echo(f"wrote {snap} ({accounts} accounts) and {par}")
 
 
-def _power_of_two(ctx: click.Context, param: click.Parameter, value: int) -> int:
-    if value < 1 or value & (value - 1):
-        raise click.BadParameter(f"must be a power of two (1, 2, 4, ...), got {value}")
-    return value
+# --------------------------------------------------------------------------------------
+# prove
 
 
 def _default_backend() -> str:
@@ -182,14 +229,65 @@ def _default_backend() -> str:
     return "native" if native_available() else "snarkjs"
 
 
+class TerminalEvents:
+    """How ``prove`` shows its run on stderr: messages (all but warnings silenced by
+    --json) and, on a terminal, a progress bar with accounts/s and ETA."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.console = stderr_console()
+        self.bar: Any = None
+        self.task: Any = None
+        self.started = 0.0
+        self.proved_accounts = 0
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, highlight=False)
+
+    def warn(self, message: str) -> None:
+        self.console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
+
+    def batches(self, total: int, done: int, accounts_per_batch: int) -> None:
+        if self.quiet or not sys.stderr.isatty():
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("proving batches"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+                            TextColumn("ETA"), TimeRemainingColumn(), console=self.console,
+                            transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("", total=total, completed=done, rate="")
+        self.started = time.monotonic()
+
+    def batch_done(self, accounts: int, skipped: bool) -> None:
+        if self.bar is None:
+            return
+        if not skipped:
+            self.proved_accounts += accounts
+        rate = self.proved_accounts / max(time.monotonic() - self.started, 1e-9)
+        self.bar.update(self.task, advance=1, rate=f"{rate:,.1f} accounts/s")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 @main.command()
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--params", "params_path", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Risk parameters JSON.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Artifact directory (new, or an unfinished run of the same inputs to resume).")
-@click.option("--batch-size", type=int, default=None, callback=lambda c, p, v: v and
-              _power_of_two(c, p, v),
+@click.option("--batch-size", type=PowerOfTwo(), default=None,
               help="K: accounts per proof, a power of two from 1 up. Default 16: the best "
                    "accounts/s of 4, 8 and 16 measured on this machine kind "
                    "(benchmarks/README.md).")
@@ -213,6 +311,7 @@ def _default_backend() -> str:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
               help="Snapshot format (default: from the file extension).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@reports_errors
 def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
           workers: int | None, backend: str | None, engine: str, ptau: Path | None,
           dev_setup: bool, salt_secret: Path | None, fmt: str | None, as_json: bool) -> None:
@@ -230,10 +329,8 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
     batches/NNNNNN/{proof,public,batch}.json, tree/levels.json are for auditors;
     OUT/private/ (salt secret, inclusion index) must NOT be published.
     """
-    import time
-
+    from zkmargin.prover.pipeline import DEFAULT_BATCH_SIZE, ProveOptions, prove_snapshot
     from zkmargin.prover.toolchain import Engine
-    from zkmargin.proving import DEFAULT_BATCH_SIZE, Events, ProveOptions, prove_snapshot
 
     if ptau is not None and dev_setup:
         raise click.BadParameter("choose one of --ptau FILE and --dev-setup",
@@ -243,63 +340,19 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
                         backend=backend or _default_backend(),
                         engine=cast(Engine, engine), ptau=ptau, salt_secret=salt_secret,
                         fmt=fmt)
-    console = _stderr_console()
-    bar_state: dict[str, Any] = {}
-
-    class CliEvents(Events):
-        def info(self, message: str) -> None:
-            if not as_json:
-                console.print(message, highlight=False)
-
-        def warn(self, message: str) -> None:
-            console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
-
-        def batches(self, total: int, done: int, accounts_per_batch: int) -> None:
-            bar_state["k"] = accounts_per_batch
-            if as_json or not _progress_enabled():
-                return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            bar = Progress(TextColumn("proving batches"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                           TextColumn("ETA"), TimeRemainingColumn(), console=console,
-                           transient=True)
-            bar.start()
-            bar_state.update(bar=bar, task=bar.add_task("", total=total, completed=done,
-                                                        rate=""), t0=time.monotonic(), n=0)
-
-        def batch_done(self, accounts: int, skipped: bool) -> None:
-            bar = bar_state.get("bar")
-            if bar is None:
-                return
-            if not skipped:
-                bar_state["n"] += accounts
-            rate = bar_state["n"] / max(time.monotonic() - bar_state["t0"], 1e-9)
-            bar.update(bar_state["task"], advance=1, rate=f"{rate:,.1f} accounts/s")
-
+    events = TerminalEvents(quiet=as_json)
     try:
-        result = prove_snapshot(snapshot, params_path, out, opts, CliEvents())
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
+        result = prove_snapshot(snapshot, params_path, out, opts, events)
     finally:
-        if "bar" in bar_state:
-            bar_state["bar"].stop()
-    summary = {
-        "out": str(out), "root": str(result.root), "params_hash": str(result.params_hash),
-        "accounts": result.accounts, "batches": result.batches, "proved": result.proved,
-        "batch_size": opts.batch_size, "backend": opts.backend,
-        "insecure_setup": result.insecure_setup, "seconds": round(result.seconds, 3),
-        "manifest": str(out / "manifest.json"),
-    }
+        events.close()
     if as_json:
-        click.echo(json.dumps(summary))
+        click.echo(json.dumps({
+            "out": str(out), "root": str(result.root), "params_hash": str(result.params_hash),
+            "accounts": result.accounts, "batches": result.batches, "proved": result.proved,
+            "batch_size": opts.batch_size, "backend": opts.backend,
+            "insecure_setup": result.insecure_setup, "seconds": round(result.seconds, 3),
+            "manifest": str(out / "manifest.json"),
+        }))
         return
     click.echo(f"root      0x{result.root:064x}")
     click.echo(f"accounts  {result.accounts:,} in {result.batches:,} batch proofs of "
@@ -310,6 +363,10 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
     if result.insecure_setup:
         click.echo("WARNING: INSECURE development setup: these proofs prove nothing to a "
                    "third party.")
+
+
+# --------------------------------------------------------------------------------------
+# audit, inclusion
 
 
 @main.command()
@@ -324,6 +381,7 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
 @click.option("--verifier", "impl", type=click.Choice(["fast", "reference"]), default="fast",
               show_default=True, help="Groth16 verifier: fast (native pairing) or reference "
                                       "(py_ecc, readable, slow).")
+@reports_errors
 def audit(directory: Path, as_json: bool, policy: str, impl: str) -> None:
     """Verify an artifact DIRECTORY of `zkmargin prove`, stopping at the first failure.
 
@@ -337,30 +395,18 @@ def audit(directory: Path, as_json: bool, policy: str, impl: str) -> None:
     Exit codes: 0 valid; 1 a check failed (the file and the check are named); 2 valid but
     --policy strict and some account is deficient.
     """
-    from zkmargin.audit import AuditError, render_audit
-    from zkmargin.audit import audit as run_audit
+    from zkmargin.verifier.audit import AuditError
+    from zkmargin.verifier.audit import audit as run_audit
 
     try:
-        if _progress_enabled() and not as_json:
-            from rich.progress import Progress
-
-            with Progress(transient=True, console=_stderr_console()) as bar:
-                task = bar.add_task("verifying batches", total=None)
-                report = run_audit(directory, impl=impl,
-                                   progress=lambda n: bar.advance(task, n))
-        else:
-            report = run_audit(directory, impl=impl)
+        with progress_if(not as_json, "verifying batches") as advance:
+            report = run_audit(directory, impl=impl, progress=advance)
     except AuditError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "file": exc.file, "check": exc.check,
                                    "error": exc.reason}))
-        raise _Fail(f"audit of {directory} failed: {exc}") from None
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
-    if as_json:
-        click.echo(json.dumps(report.to_json()))
-    else:
-        click.echo(render_audit(report, str(directory)))
+        raise Failure(f"audit of {directory} failed: {exc}") from None
+    click.echo(json.dumps(report.to_json()) if as_json else report.render(str(directory)))
     if policy == "strict" and report.totals.deficient:
         click.echo(f"error: policy strict: {report.totals.deficient} account(s) are "
                    "margin-deficient", err=True)
@@ -377,20 +423,19 @@ def inclusion() -> None:
 @click.option("--account", "account_id", required=True, help="The account id.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The inclusion file to write (hand it to the account holder).")
+@reports_errors
 def inclusion_export(directory: Path, account_id: str, out: Path) -> None:
     """Write the inclusion proof of one account of the artifact DIRECTORY.
 
     It holds the account's id, salt, balances and positions, leaf, path to the root, batch
     index and count, root and params hash: nothing about any other account.
     """
-    from zkmargin.inclusion import export
+    from zkmargin.verifier.inclusion import export
 
     try:
         doc = export(directory, account_id, out)
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
     except OSError as exc:
-        raise _Fail(f"{out}: cannot be written: {exc.strerror or exc}") from None
+        raise Failure(f"{out}: cannot be written: {exc.strerror or exc}") from None
     click.echo(f"wrote {out}: account {account_id}, batch {doc['batch_index']} of "
                f"{doc['batch_count']}, root 0x{int(doc['root']):064x}")
 
@@ -411,17 +456,20 @@ def _hex_root(ctx: click.Context, param: click.Parameter, value: str | None) -> 
               help="The published root to expect (0x hex or decimal).")
 @click.option("--artifacts", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also check against these artifacts and verify the batch proof.")
+@reports_errors
 def inclusion_verify(file: Path, root: int | None, directory: Path | None) -> None:
     """Check that the account in FILE, with the balances written in it, is in the root."""
-    from zkmargin.inclusion import InclusionError, verify
+    from zkmargin.verifier.inclusion import InclusionError, verify
 
     try:
         verdict = verify(file, root=root, directory=directory)
     except InclusionError as exc:
-        raise _Fail(f"{file}: NOT verified: {exc}") from None
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
+        raise Failure(f"{file}: NOT verified: {exc}") from None
     click.echo(verdict.sentence())
+
+
+# --------------------------------------------------------------------------------------
+# circuit, contracts, demo
 
 
 @main.group()
@@ -434,9 +482,10 @@ def circuit() -> None:
 @click.option("--perps", type=click.IntRange(0, 64), required=True, help="P: perps.")
 @click.option("--brackets", type=click.IntRange(2, 16), required=True,
               help="L: brackets per perp (shorter tables are padded; at least 2).")
-@click.option("--batch-size", type=int, default=4, show_default=True, callback=_power_of_two,
+@click.option("--batch-size", type=PowerOfTwo(), default=4, show_default=True,
               help="K: accounts per batch proof, a power of two.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@reports_errors
 def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
                      as_json: bool) -> None:
     """Constraints (total, per account, per batch), wires and the ptau power needed.
@@ -444,14 +493,10 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
     Compiles the circuit (cached under .cache/circuits, keyed by sources, shape and compiler
     version) and a one-account twin to split per-account from per-batch constraints.
     """
-    from zkmargin.circuit_inputs import CircuitShape
     from zkmargin.prover.info import circuit_info
+    from zkmargin.statement import CircuitShape
 
-    shape = CircuitShape(assets, perps, brackets, batch_size.bit_length() - 1)
-    try:
-        info = circuit_info(shape)
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
+    info = circuit_info(CircuitShape(assets, perps, brackets, batch_size.bit_length() - 1))
     if as_json:
         click.echo(json.dumps(info.to_json()))
         return
@@ -470,7 +515,7 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("demo-out"), show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--batch-size", type=int, default=8, show_default=True, callback=_power_of_two)
+@click.option("--batch-size", type=PowerOfTwo(), default=8, show_default=True)
 def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
     """Run the main job end to end on an embedded default: generate, check, prove, audit,
     and one account holder's inclusion proof.
@@ -520,6 +565,7 @@ def contracts() -> None:
               help="Epoch number (uint256) for publishEpoch in publish.json: the exchange's "
                    "own counter.")
 @click.option("--json", "as_json", is_flag=True, help="Print publish.json's epoch as JSON.")
+@reports_errors
 def contracts_export(artifacts: Path, out: Path, epoch: int, as_json: bool) -> None:
     """Write the Solidity verifier of ARTIFACTS' verification key, the registry, and
     publish.json (publishEpoch and per-batch submitBatch arguments).
@@ -536,10 +582,7 @@ def contracts_export(artifacts: Path, out: Path, epoch: int, as_json: bool) -> N
         export_contracts,
     )
 
-    try:
-        doc = export_contracts(artifacts, out, epoch=epoch)
-    except ZkMarginError as exc:
-        raise _Fail(str(exc)) from None
+    doc = export_contracts(artifacts, out, epoch=epoch)
     if as_json:
         click.echo(json.dumps({"out": str(out), **doc["epoch"],
                                "insecure_setup": doc["insecure_setup"]}))

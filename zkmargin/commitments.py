@@ -32,8 +32,8 @@ SLOT_BITS = 64
 SLOT_OFFSET = 1 << 63
 SLOTS_PER_FIELD = 3
 FIELDS_PER_HASH = 11  # Poseidon(h, 11 fields) = 12 inputs, the fast path's widest
-assert SNARK_FIELD.bit_length() - 1 > SLOTS_PER_FIELD * SLOT_BITS
-assert SNARK_FIELD.bit_length() - 1 > 8 * DIGEST_BYTES
+if not SNARK_FIELD.bit_length() - 1 > max(SLOTS_PER_FIELD * SLOT_BITS, 8 * DIGEST_BYTES):
+    raise AssertionError("packed fields and digests must stay below r")
 
 
 def account_id_digest(account_id: str) -> int:

@@ -40,6 +40,12 @@ class InputError(ZkMarginError):
         shown = f": value {value!r}" if value is not None else ""
         super().__init__(f"{', '.join(where)}{shown}: {reason}")
 
+    @property
+    def detail(self) -> str:
+        """The message without the file name: row, column or field, value and reason."""
+        text = str(self)
+        return text[len(self.file):].lstrip(", :") if text.startswith(self.file) else text
+
 
 class ValueRangeError(ValueError):
     """A decimal that does not parse or does not fit; carries no location (callers add it)."""

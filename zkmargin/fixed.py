@@ -12,7 +12,11 @@ from zkmargin.errors import ValueRangeError
 #: Fixed-point scale of amounts, prices and notionals: value = units x 10^8.
 SCALE_DECIMALS = 8
 SCALE = 10**SCALE_DECIMALS
-assert SCALE == 100_000_000
+#: Decimals of the fine unit F of equity, requirement and shortfall: USD x 10^22
+#: (a balance x 1e8 times a price x 1e8 times a weight in bps x 100).
+FINE_DECIMALS = 22
+if SCALE != 100_000_000 or FINE_DECIMALS != 2 * SCALE_DECIMALS + 6:
+    raise AssertionError("fixed-point units: SCALE = 1e8 and F = USD x 1e22")
 
 #: Largest magnitude of a signed 64-bit quantity (balances, positions, costs): |x| < 2^63.
 I63 = 1 << 63
@@ -57,13 +61,3 @@ def format_fixed(value: int, decimals: int = SCALE_DECIMALS) -> str:
         return f"{sign}{q}"
     frac = str(r).rjust(decimals, "0").rstrip("0")
     return f"{sign}{q}.{frac}"
-
-
-def check_signed63(value: int) -> int:
-    """Return ``value`` if ``|value| < 2^63``, else raise :class:`ValueRangeError`."""
-    if not -I63 < value < I63:
-        raise ValueRangeError(
-            f"is out of range: |value x 10^8| must be below 2^63 ({I63 - 1}), "
-            f"got {value}"
-        )
-    return value

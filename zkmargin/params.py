@@ -29,7 +29,8 @@ RATE_ONE = 1_000_000  # ppm
 MAX_ASSETS = 64
 MAX_PERPS = 64
 MAX_BRACKETS = 16
-assert WEIGHT_ONE == 10**4 and RATE_ONE == 10**6
+if WEIGHT_ONE != 10**4 or RATE_ONE != 10**6:
+    raise AssertionError("weights are in basis points, rates in parts per million")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from tests.circuit_helpers import compiled, rejected, vector_accounts, witness
-from zkmargin.circuit_inputs import plan_batch
 from zkmargin.field import SNARK_FIELD
 from zkmargin.fixed import I63
+from zkmargin.prover.witness import plan_batch
 
 pytestmark = [pytest.mark.node, pytest.mark.circuit]
 

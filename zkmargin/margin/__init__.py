@@ -1,4 +1,4 @@
-"""The exact margin core (DESIGN.md section 3): two implementations behind one interface.
+"""The exact margin core (docs/margin.md): two implementations behind one interface.
 
 * :mod:`zkmargin.margin.reference` -- plain Python integers, read next to the spec;
 * :mod:`zkmargin.margin.vectorized` -- NumPy, exact through 21-bit limbs.
@@ -9,12 +9,6 @@ prove them equal over the full input range.
 
 from __future__ import annotations
 
-from zkmargin.margin.model import (
-    AccountBlock,
-    BlockResult,
-    MarginCore,
-    Totals,
-    get_core,
-)
+from zkmargin.margin.model import AccountBlock, BlockResult, MarginCore, get_core
 
-__all__ = ["AccountBlock", "BlockResult", "MarginCore", "Totals", "get_core"]
+__all__ = ["AccountBlock", "BlockResult", "MarginCore", "get_core"]

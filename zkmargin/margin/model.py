@@ -1,17 +1,15 @@
-"""Types shared by the two margin cores, and the accumulation of snapshot totals."""
+"""Types shared by the two margin cores."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from zkmargin.params import RiskParams
-
-#: Fine unit of equity, requirement and shortfall: USD x 10^22.
-FINE_DECIMALS = 22
+from zkmargin.statement import Totals
 
 I64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -34,10 +32,14 @@ class AccountBlock:
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        assert self.balances.ndim == 2 and self.balances.shape[0] == n
-        assert self.qty.shape == self.cost.shape and self.qty.shape[0] == n
-        assert self.balances.dtype == np.int64 and self.qty.dtype == np.int64
-        assert self.cost.dtype == np.int64
+        if not (self.balances.ndim == 2 and self.balances.shape[0] == n
+                and self.qty.ndim == 2 and self.qty.shape == self.cost.shape
+                and self.qty.shape[0] == n):
+            raise ValueError(f"block arrays do not fit {n} accounts: balances "
+                             f"{self.balances.shape}, qty {self.qty.shape}, cost "
+                             f"{self.cost.shape}")
+        if not all(a.dtype == np.int64 for a in (self.balances, self.qty, self.cost)):
+            raise ValueError("block arrays must be int64")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -45,18 +47,14 @@ class AccountBlock:
 
 @dataclass(frozen=True)
 class BlockResult:
-    """Exact results for one block: per-account flags and block totals (Python ints)."""
+    """Exact results for one block: per-account flags and the block's totals."""
 
     deficient: BoolArray  # (n,) E < R
-    equity_total: int  # F
-    requirement_total: int  # F
-    shortfall_total: int  # F, sum of max(0, R - E)
-    liabilities: tuple[int, ...]  # per asset, sum of max(x, 0), amount x 1e8
-    debts: tuple[int, ...]  # per asset, sum of max(-x, 0), amount x 1e8
+    totals: Totals  # accounts = n, deficient = deficient.sum(), sums over the block
 
 
 class MarginCore(Protocol):
-    """One implementation of DESIGN.md section 3."""
+    """One implementation of the margin model (docs/margin.md)."""
 
     name: str
 
@@ -67,52 +65,6 @@ class MarginCore(Protocol):
     def excess(self, params: RiskParams, block: AccountBlock) -> list[int]:
         """``E - R`` (F) of every account of ``block``, exactly."""
         ...
-
-
-@dataclass
-class Totals:
-    """Snapshot totals accumulated over blocks (the ``check --json`` report)."""
-
-    asset_symbols: tuple[str, ...]
-    accounts: int = 0
-    deficient: int = 0
-    equity_total: int = 0
-    requirement_total: int = 0
-    shortfall_total: int = 0
-    liabilities: list[int] = field(default_factory=list)
-    debts: list[int] = field(default_factory=list)
-    deficient_ids: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if not self.liabilities:
-            self.liabilities = [0] * len(self.asset_symbols)
-            self.debts = [0] * len(self.asset_symbols)
-
-    def add(self, block: AccountBlock, result: BlockResult) -> None:
-        self.accounts += len(block)
-        idx = np.flatnonzero(result.deficient)
-        self.deficient += int(idx.size)
-        self.deficient_ids.extend(block.ids[i] for i in idx.tolist())
-        self.equity_total += result.equity_total
-        self.requirement_total += result.requirement_total
-        self.shortfall_total += result.shortfall_total
-        for a in range(len(self.asset_symbols)):
-            self.liabilities[a] += result.liabilities[a]
-            self.debts[a] += result.debts[a]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "accounts": self.accounts,
-            "deficient": self.deficient,
-            "equity_total": self.equity_total,
-            "requirement_total": self.requirement_total,
-            "shortfall_total": self.shortfall_total,
-            "assets": {
-                s: {"liabilities": self.liabilities[a], "debts": self.debts[a]}
-                for a, s in enumerate(self.asset_symbols)
-            },
-            "deficient_ids": list(self.deficient_ids),
-        }
 
 
 def get_core(name: str) -> MarginCore:

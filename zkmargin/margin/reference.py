@@ -1,6 +1,6 @@
-"""Reference margin core: DESIGN.md section 3 in plain Python integers, line by line.
+"""Reference margin core: the margin model in plain Python integers, line by line.
 
-Read it next to the spec; every name below is the spec's symbol. There is no division
+Read it next to docs/margin.md; every name below is the spec's symbol. There is no division
 and no rounding: Python integers are exact at any size.
 """
 
@@ -14,6 +14,7 @@ import numpy as np
 from zkmargin.fixed import SCALE
 from zkmargin.margin.model import AccountBlock, BlockResult
 from zkmargin.params import WEIGHT_ONE, RiskParams
+from zkmargin.statement import Totals
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,12 @@ class ReferenceCore:
             for a, x_a in enumerate(balances[j]):
                 liabilities[a] += max(x_a, 0)
                 debts[a] += max(-x_a, 0)
-        return BlockResult(
-            deficient=deficient,
+        return BlockResult(deficient, Totals(
+            accounts=len(block),
+            deficient=int(deficient.sum()),
             equity_total=equity_total,
             requirement_total=requirement_total,
             shortfall_total=shortfall_total,
             liabilities=tuple(liabilities),
             debts=tuple(debts),
-        )
+        ))

@@ -1,4 +1,4 @@
-"""Vectorized margin core: DESIGN.md section 3 in NumPy, exact, no int64 wrap anywhere.
+"""Vectorized margin core: the margin model (docs/margin.md) in NumPy, exact, no wrap.
 
 How it stays exact
 ------------------
@@ -39,6 +39,7 @@ import numpy.typing as npt
 from zkmargin.fixed import SCALE
 from zkmargin.margin.model import AccountBlock, BlockResult, I64Array
 from zkmargin.params import WEIGHT_ONE, RiskParams
+from zkmargin.statement import Totals
 
 LIMB_BITS = 21
 LIMB_MASK = (1 << LIMB_BITS) - 1
@@ -264,12 +265,13 @@ class VectorizedCore:
         totals = [_combine(limb_sums[3 * a : 3 * a + 3]) for a in range(n_a)]
         liabilities = [_combine(limb_sums[3 * (n_a + a) : 3 * (n_a + a) + 3]) for a in range(n_a)]
         debts = [pos - total for pos, total in zip(liabilities, totals, strict=True)]
-        return BlockResult(
-            deficient=deficient,
+        return BlockResult(deficient, Totals(
+            accounts=len(block),
+            deficient=int(deficient.sum()),
             equity_total=equity,
             requirement_total=equity - excess,
             shortfall_total=shortfall,
             liabilities=tuple(liabilities),
             debts=tuple(debts),
-        )
+        ))
 

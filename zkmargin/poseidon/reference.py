@@ -63,7 +63,8 @@ _GRAIN_FIELD_PRIME = 1
 _GRAIN_SBOX_POWER = 0
 
 # x^5 is a permutation of GF(p) and x^3 is not (3 divides p - 1), so alpha = 5 is the smallest.
-assert math.gcd(ALPHA, SNARK_FIELD - 1) == 1 and math.gcd(3, SNARK_FIELD - 1) != 1
+if math.gcd(ALPHA, SNARK_FIELD - 1) != 1 or math.gcd(3, SNARK_FIELD - 1) == 1:
+    raise AssertionError("x^5 must be the smallest invertible S-box over r")
 
 
 @dataclass(frozen=True)

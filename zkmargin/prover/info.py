@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from zkmargin.circuit_inputs import CircuitShape
 from zkmargin.prover.toolchain import compile_circuit
+from zkmargin.statement import CircuitShape
 
 
 @dataclass(frozen=True)

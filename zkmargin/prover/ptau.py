@@ -1,7 +1,7 @@
 """Powers-of-tau files: an INSECURE development setup, and checking a user's ptau file.
 
 ``dev_ptau(power)`` writes (once, cached) a prepared powers-of-tau file whose secrets tau,
-alpha and beta are derived from a public seed (``js/dev_ptau.cjs`` documents the derivation
+alpha and beta are derived from a public seed (``prover/js/dev_ptau.cjs`` documents the derivation
 and the math). It is INSECURE: anyone who knows the seed, which is printed in this
 repository, can compute the toxic waste and forge Groth16 proofs for every circuit whose
 keys were set up from it. It exists because ``snarkjs powersoftau prepare phase2`` takes
@@ -20,12 +20,13 @@ import struct
 from pathlib import Path
 
 from zkmargin.errors import ZkMarginError
-from zkmargin.prover.toolchain import CACHE, _node, run
+from zkmargin.field import BASE_FIELD
+from zkmargin.paths import CACHE, PROVER_JS
+from zkmargin.prover.toolchain import _node, run
 
 MIN_POWER = 1
 MAX_POWER = 28
-SCRIPT = Path(__file__).resolve().parent / "js" / "dev_ptau.cjs"
-BN254_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+SCRIPT = PROVER_JS / "dev_ptau.cjs"
 PREPARED_SECTIONS = (12, 13, 14, 15)
 
 
@@ -116,7 +117,7 @@ def _inspect(path: Path) -> tuple[int, set[int]]:
     if n8 == 0 or size != 12 + n8:
         raise ZkMarginError(f"{path}: malformed powers-of-tau header ({size} bytes)")
     q = int.from_bytes(header[4 : 4 + n8], "little")
-    if q != BN254_Q:
+    if q != BASE_FIELD:
         raise ZkMarginError(f"{path}: powers-of-tau file is not for BN254 (field modulus {q})")
     (power,) = struct.unpack_from("<I", header, 4 + n8)
     return int(power), set(sections)

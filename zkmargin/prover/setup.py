@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from zkmargin.artifacts import sha256_file
+from zkmargin.paths import CACHE
 from zkmargin.prover.ptau import check_ptau, dev_ptau
-from zkmargin.prover.toolchain import CACHE, CompiledCircuit, _node, _tool, run
+from zkmargin.prover.toolchain import CompiledCircuit, _node, _tool, run
 
 SETUP_TIMEOUT = 7200
 #: Public beacon that closes the development phase 2 (deterministic on purpose).

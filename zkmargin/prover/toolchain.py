@@ -29,13 +29,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from zkmargin.circuit_inputs import CircuitShape
 from zkmargin.errors import ZkMarginError
+from zkmargin.paths import CACHE, CIRCUITS_LIB, NODE_MODULES
+from zkmargin.statement import CircuitShape
 
-ROOT = Path(__file__).resolve().parents[2]
-CIRCUITS = ROOT / "circuits" / "lib"
-NODE_MODULES = ROOT / "node_modules"
-CACHE = Path(os.environ.get("ZKMARGIN_CACHE", ROOT / ".cache"))
 COMPILE_TIMEOUT = 1800
 WITNESS_TIMEOUT = 600
 CPP_BUILD_TIMEOUT = 3600
@@ -100,6 +97,13 @@ def circom_version() -> str:
     return " ".join(out.split())
 
 
+@cache
+def snarkjs_version() -> str:
+    """The version of the pinned snarkjs package (what proves and sets up keys)."""
+    doc = json.loads((_tool("snarkjs", "package.json")).read_text())
+    return str(doc["version"])
+
+
 @dataclass(frozen=True)
 class CompiledCircuit:
     shape: CircuitShape
@@ -153,7 +157,7 @@ class CompiledCircuit:
 
 def circuit_id(shape: CircuitShape, version: str) -> str:
     h = hashlib.sha256()
-    for src in sorted(CIRCUITS.glob("*.circom")):
+    for src in sorted(CIRCUITS_LIB.glob("*.circom")):
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
     h.update(json.dumps([shape.assets, shape.perps, shape.brackets, shape.depth]).encode())
     h.update(version.encode())
@@ -183,7 +187,7 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
     try:
         # circom2 (WASI) cannot follow symlinks or -l paths outside its working directory
         shutil.copytree(_tool("circomlib", "circuits"), work / "circomlib" / "circuits")
-        for src in CIRCUITS.glob("*.circom"):
+        for src in CIRCUITS_LIB.glob("*.circom"):
             shutil.copy(src, work / src.name)
         (work / f"{STEM}.circom").write_text(main_source(shape))
         out = run("circom compile",

@@ -3,7 +3,7 @@
 Writes, from an artifact directory of ``zkmargin prove``:
 
 * ``OUT/Groth16Verifier.sol``: the verifier of this verification key, rendered from the
-  template ``contracts/Groth16Verifier.sol.in`` (constants in EVM order; beta, gamma and
+  template ``verifier/contracts/Groth16Verifier.sol.in`` (constants in EVM order; beta, gamma and
   delta negated here so the contract never negates anything);
 * ``OUT/SolvencyRegistry.sol``: the registry, copied as shipped;
 * ``OUT/publish.json``: the arguments of ``publishEpoch`` (root, params hash, batchesRoot,
@@ -32,10 +32,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from zkmargin.artifacts import sha256_file
+from zkmargin.artifacts import MANIFEST, batch_rel, sha256_file
 from zkmargin.atomic import write_text_atomic
 from zkmargin.errors import InputError
-from zkmargin.verifier.curve import G2Point, Q, R
+from zkmargin.paths import CONTRACTS
+from zkmargin.statement import BatchRecord, Manifest, read_json
+from zkmargin.verifier.curve import G2Point, Q
 from zkmargin.verifier.encoding import (
     Proof,
     ProofFormatError,
@@ -45,7 +47,6 @@ from zkmargin.verifier.encoding import (
 )
 
 FORMAT = "zkmargin-contracts/1"
-CONTRACTS_DIR = Path(__file__).resolve().parent / "contracts"
 VERIFIER_TEMPLATE = "Groth16Verifier.sol.in"
 VERIFIER_SOL = "Groth16Verifier.sol"
 REGISTRY_SOL = "SolvencyRegistry.sol"
@@ -108,17 +109,7 @@ def batches_root_from_path(index: int, commitment: int, path: Sequence[bytes]) -
 
 
 def _load_json(path: Path, root: Path) -> Any:
-    name = _rel(path, root)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(name, "file is missing") from None
-    except OSError as exc:
-        raise InputError(name, f"cannot be read: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(name, f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return read_json(path, file=_rel(path, root))
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -136,35 +127,19 @@ def _parse(name: str, parse: Callable[[Any], _T], doc: Any) -> _T:
         raise exc.in_file(name) from None
 
 
-def _scalar(file: str, field: str, value: Any) -> int:
-    """A manifest or batch.json value: a decimal string (or JSON integer) below r."""
-    if isinstance(value, bool) or not isinstance(value, str | int) or (
-            isinstance(value, str) and not (value.isascii() and value.isdigit())):
-        raise InputError(file, "expected a decimal string (the scalar field r)", path=field,
-                         value=value)
-    if not 0 <= int(value) < R:
-        raise InputError(file, "out of range: must be below the scalar field r", path=field,
-                         value=value)
-    return int(value)
-
-
-def _check_sha(root: Path, manifest: dict[str, Any], rel: str) -> None:
+def _check_sha(root: Path, manifest: Manifest, rel: str) -> None:
     """The file's sha256 must match the manifest's, when the manifest lists the file."""
-    files = manifest.get("files")
-    if not isinstance(files, dict) or rel not in files:
+    if rel not in manifest.files:
         return
     h = sha256_file(root / rel)
-    if h != files[rel]:
+    if h != manifest.files[rel]:
         raise InputError(_rel(root / rel, root),
-                         f"sha256 {h} does not match manifest.json ({files[rel]})")
+                         f"sha256 {h} does not match manifest.json ({manifest.files[rel]})")
 
 
-def _load_vk(root: Path, manifest: dict[str, Any]) -> tuple[str, str, VerificationKey]:
+def _load_vk(root: Path, manifest: Manifest) -> tuple[str, str, VerificationKey]:
     """The manifest's verification key: its path in the artifacts, its sha256, the key."""
-    rel = manifest.get("verification_key")
-    if not isinstance(rel, str) or not rel:
-        raise InputError(_rel(root / "manifest.json", root), "missing or not a path",
-                         path="verification_key", value=rel)
+    rel = manifest.verification_key
     path = root / rel
     doc = _load_json(path, root)
     _check_sha(root, manifest, rel)
@@ -194,7 +169,7 @@ def render_verifier(vk: VerificationKey, vk_file: str, vk_sha256: str, setup_not
     for name, point in (("BETA", vk.beta2), ("GAMMA", vk.gamma2), ("DELTA", vk.delta2)):
         for part, w in zip(("X1", "X0", "Y1", "Y0"), _neg_g2_evm(point), strict=True):
             fields[f"NEG_{name}_{part}"] = w
-    text = (CONTRACTS_DIR / VERIFIER_TEMPLATE).read_text(encoding="utf-8")
+    text = (CONTRACTS / VERIFIER_TEMPLATE).read_text(encoding="utf-8")
     for field, value in fields.items():
         text = text.replace("{{" + field + "}}", str(value))
     if "{{" in text:  # pragma: no cover - the template and the fields above go together
@@ -202,23 +177,21 @@ def render_verifier(vk: VerificationKey, vk_file: str, vk_sha256: str, setup_not
     return text
 
 
-def _load_batch(root: Path, manifest: dict[str, Any], index: int) -> dict[str, Any]:
+def _load_batch(root: Path, manifest: Manifest, index: int) -> dict[str, Any]:
     """The proof (EVM order) and commitment of batch ``index``; public.json must agree
     with batch.json."""
-    base = f"batches/{index:06d}"
+    base = batch_rel(index)
     files = {k: f"{base}/{k}.json" for k in ("proof", "public", "batch")}
     docs = {k: _load_json(root / rel, root) for k, rel in files.items()}
     names = {k: _rel(root / rel, root) for k, rel in files.items()}
     for rel in files.values():
         _check_sha(root, manifest, rel)
 
-    batch = docs["batch"]
-    if not isinstance(batch, dict):
-        raise InputError(names["batch"], "unexpected JSON type (expected an object)")
-    if batch.get("index") != index:
+    record = BatchRecord.from_json(docs["batch"], manifest.symbols, file=names["batch"])
+    if record.index != index:
         raise InputError(names["batch"], f"expected index {index}", path="index",
-                         value=batch.get("index"))
-    commitment = _scalar(names["batch"], "commitment", batch.get("commitment"))
+                         value=record.index)
+    commitment = record.commitment
     public = _parse(names["public"], lambda doc: parse_public(doc, 1), docs["public"])
     if public[0] != commitment:
         raise ProofFormatError("public[0]", f"public signal differs from {names['batch']} "
@@ -243,16 +216,10 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
     root = Path(artifacts_dir)
     if not 0 <= epoch <= UINT256_MAX:
         raise InputError("--epoch", "must be a uint256", value=epoch)
-    manifest = _load_json(root / "manifest.json", root)
-    mname = _rel(root / "manifest.json", root)
-    if not isinstance(manifest, dict):
-        raise InputError(mname, "expected a JSON object")
-    count = manifest.get("batches")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise InputError(mname, "expected a positive batch count", path="batches", value=count)
-    ep_root = _scalar(mname, "root", manifest.get("root"))
-    params_hash = _scalar(mname, "params_hash", manifest.get("params_hash"))
-    insecure = bool(manifest.get("insecure_setup", False))
+    manifest = Manifest.read(root / MANIFEST, file=_rel(root / MANIFEST, root))
+    count = manifest.batches
+    ep_root, params_hash = manifest.root, manifest.params_hash
+    insecure = manifest.insecure_setup
 
     vk_file, vk_sha256, vk = _load_vk(root, manifest)
     batches = [_load_batch(root, manifest, i) for i in range(count)]
@@ -262,7 +229,7 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
     note = ("INSECURE development setup: proofs under this key prove nothing to a third party."
             if insecure else "Setup: see the artifacts' manifest.json.")
     verifier_sol = render_verifier(vk, vk_file, vk_sha256, note)
-    registry_sol = (CONTRACTS_DIR / REGISTRY_SOL).read_text(encoding="utf-8")
+    registry_sol = (CONTRACTS / REGISTRY_SOL).read_text(encoding="utf-8")
 
     publish_args = [str(epoch), str(ep_root), str(params_hash), _hex(batches_root), count]
     doc: dict[str, Any] = {

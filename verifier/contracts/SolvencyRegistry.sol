@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// zkmargin (zkmargin/verifier/contracts/SolvencyRegistry.sol), shipped as is by
+// zkmargin (verifier/contracts/SolvencyRegistry.sol), shipped as is by
 // `zkmargin contracts export`.
 pragma solidity ^0.8.24;
 

@@ -24,9 +24,10 @@ from zkmargin.atomic import write_text_atomic
 from zkmargin.commitments import account_id_digest, account_leaf, id_hash
 from zkmargin.errors import ValueRangeError, ZkMarginError
 from zkmargin.fixed import format_fixed, parse_fixed
-from zkmargin.merkle import MerkleTree, root_from_path
+from zkmargin.merkle import root_from_path
 from zkmargin.params import load_params
 from zkmargin.report import group_digits
+from zkmargin.statement import Manifest, read_json, read_levels
 
 FORMAT = "zkmargin-inclusion/1"
 
@@ -45,7 +46,7 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
     if not db_path.is_file():
         raise ZkMarginError(f"{db_path}: no inclusion index (is {directory} the output of "
                             "`zkmargin prove`, with its private/ directory?)")
-    manifest = json.loads((directory / artifacts.MANIFEST).read_text())
+    manifest = Manifest.read(directory / artifacts.MANIFEST)
     params = load_params(directory / artifacts.PARAMS)
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         row = db.execute("SELECT batch, position, salt, leaf, balances, qty, cost, path "
@@ -53,11 +54,9 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
     if row is None:
         raise ZkMarginError(f"{db_path}: no account with id {account_id!r}")
     batch, position, salt, leaf, bal, qty, cost, path = row
-    levels = json.loads((directory / artifacts.TREE_LEVELS).read_text())
-    zeros = [int(v) for v in levels["zeros"]]
-    top = MerkleTree(depth=len(zeros) - 1, pad_leaf=zeros[0], zeros=zeros,
-                     levels=[[int(v) for v in level] for level in levels["levels"]])
-    k = int(manifest["circuit"]["batch_size"])
+    levels = directory / artifacts.TREE_LEVELS
+    top = read_levels(read_json(levels), file=str(levels))
+    k = manifest.shape.batch_size
     perps = {p: {"qty": format_fixed(q), "cost": format_fixed(c)}
              for p, q, c in zip(params.perp_symbols, json.loads(qty), json.loads(cost),
                                 strict=True)}
@@ -72,11 +71,11 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
         "leaf_index": batch * k + position,
         "path": [*json.loads(path), *(str(v) for v in top.path(batch))],
         "batch_index": batch,
-        "batch_count": int(manifest["batches"]),
+        "batch_count": manifest.batches,
         "batch_size": k,
-        "root": manifest["root"],
-        "params_hash": manifest["params_hash"],
-        "insecure_setup": bool(manifest.get("insecure_setup")),
+        "root": str(manifest.root),
+        "params_hash": str(manifest.params_hash),
+        "insecure_setup": manifest.insecure_setup,
     }
     write_text_atomic(out, json.dumps(doc, indent=1) + "\n")
     return doc
@@ -174,28 +173,26 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
 
 def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int,
                      path: list[int], k: int, impl: str) -> bool:
-    from zkmargin.audit import AuditError, check_batch
-    from zkmargin.verifier import ProofFormatError, VerificationKey
+    from zkmargin.verifier.audit import AuditError, check_batch, check_verification_key
 
-    manifest = json.loads((directory / artifacts.MANIFEST).read_text())
-    for key in ("root", "params_hash", "batches"):
-        want = manifest[key]
+    manifest = Manifest.read(directory / artifacts.MANIFEST)
+    for key, want in (("root", manifest.root), ("params_hash", manifest.params_hash),
+                      ("batches", manifest.batches)):
         have = doc["batch_count"] if key == "batches" else doc[key]
         if str(want) != str(have):
             raise InclusionError("artifacts", f"the file's {key} {have} differs from "
                                               f"{directory}/manifest.json's {want}")
-    if int(manifest["circuit"]["batch_size"]) != k:
+    if manifest.shape.batch_size != k:
         raise InclusionError("artifacts", "the batch size differs from the manifest's")
     params = load_params(directory / artifacts.PARAMS)
     try:
-        vk = VerificationKey.from_json(
-            json.loads((directory / str(manifest["verification_key"])).read_text()))
-        record = check_batch(directory, int(doc["batch_index"]), vk,
-                             int(manifest["params_hash"]), params.asset_symbols, impl=impl)
-    except (AuditError, ProofFormatError) as exc:
+        vk = check_verification_key(directory, manifest)
+        record = check_batch(directory, int(doc["batch_index"]), vk, manifest.params_hash,
+                             params.asset_symbols, impl=impl)
+    except AuditError as exc:
         raise InclusionError("proof", f"{directory}: {exc}") from None
     batch_root = root_from_path(leaf, index % k, path[: k.bit_length() - 1])
     if record.root != batch_root:
         raise InclusionError("batch", f"the path gives batch root {batch_root}, "
                                       f"{directory}/batch {record.index} says {record.root}")
-    return bool(manifest.get("insecure_setup"))
+    return manifest.insecure_setup

@@ -1,0 +1,521 @@
+"""``zkmargin prove``: exact check, setup, parallel resumable batch proofs, artifacts.
+
+:func:`prove_snapshot` is a list of named steps:
+
+1. :func:`prepare` -- the fixed-point core checks the whole snapshot (bad rows stop
+   everything before any file is written; deficient accounts are reported, then proved
+   and counted like others); the batch circuit of the parameter shape is compiled
+   (cached) and its keys set up (cached; a development setup is INSECURE and every
+   message says so); the output directory is claimed or resumed;
+2. :func:`prove_batches` -- accounts stream into batches of K; each batch is a pure task,
+   :func:`prove_batch` (inputs in, files out), run by an executor (here a pool of worker
+   processes); a batch whose ``batch.json`` exists is not proved again
+   (:func:`reuse_batch`);
+3. :func:`write_manifest` -- the tree over the batch roots and the manifest with the
+   sha256 of every public file, after the proven totals were compared with the check.
+
+Resuming: the same command on the same ``--out`` re-proves nothing whose ``batch.json``
+exists (it is written last, atomically); the run state in ``private/run.json`` refuses to
+mix snapshots, parameters, batch sizes or keys in one directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+from zkmargin import __version__, artifacts
+from zkmargin.artifacts import InclusionIndex, batch_dir, write_json
+from zkmargin.atomic import write_text_atomic
+from zkmargin.checking import CheckReport, check_snapshot
+from zkmargin.commitments import account_id_digest, derive_salt, id_hash, padding_leaf
+from zkmargin.errors import ZkMarginError
+from zkmargin.merkle import MerkleTree
+from zkmargin.params import RiskParams, load_params
+from zkmargin.prover.backends import get_backend
+from zkmargin.prover.setup import Keys, dev_keys, ptau_keys
+from zkmargin.prover.toolchain import (
+    CompiledCircuit,
+    Engine,
+    ToolchainError,
+    build_witness_binary,
+    calculate_witness,
+    circom_version,
+    compile_circuit,
+    snarkjs_version,
+)
+from zkmargin.prover.witness import BatchAccount, plan_batch
+from zkmargin.snapshot import SnapshotReader
+from zkmargin.statement import (
+    BatchRecord,
+    CircuitShape,
+    Manifest,
+    Totals,
+    levels_json,
+    top_tree,
+    tree_depth,
+)
+
+#: Accounts per proof when --batch-size is not given (see benchmarks/README.md).
+DEFAULT_BATCH_SIZE = 16
+#: With --witness auto, build the C++ witness generator (about 2 min per circuit here) only
+#: when this many batches remain (WASM costs about 0.5 s more per batch); once built it is
+#: cached and always used.
+CPP_BUILD_MIN_BATCHES = 240
+
+
+@dataclass(frozen=True)
+class ProveOptions:
+    batch_size: int = DEFAULT_BATCH_SIZE
+    workers: int = os.cpu_count() or 1
+    backend: str = "snarkjs"
+    engine: Engine = "auto"  # witness calculator: C++ when it builds, else WASM
+    ptau: Path | None = None  # None: the INSECURE development setup
+    salt_secret: Path | None = None  # None: generated once into OUT/private/salt_secret
+    fmt: str | None = None
+
+
+class Events(Protocol):
+    """What a run reports; the CLI renders it (``TerminalEvents``)."""
+
+    def info(self, message: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+    def batches(self, total: int, done: int, accounts_per_batch: int) -> None: ...
+
+    def batch_done(self, accounts: int, skipped: bool) -> None: ...
+
+
+class NoEvents:
+    """Reports nothing (a library caller's default)."""
+
+    def info(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        pass
+
+    def batches(self, total: int, done: int, accounts_per_batch: int) -> None:
+        pass
+
+    def batch_done(self, accounts: int, skipped: bool) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------------------
+# One batch: a pure task
+
+
+@dataclass(frozen=True)
+class BatchTask:
+    """One batch proof: everything a worker (here or on a cluster) needs, nothing shared."""
+
+    index: int
+    accounts: tuple[BatchAccount, ...]
+    params: RiskParams
+    shape: CircuitShape
+    circuit_dir: Path
+    zkey: Path
+    backend: str
+    engine: Engine
+    out: Path
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    record: BatchRecord
+    leaves: tuple[int, ...]
+
+
+def prove_batch(task: BatchTask) -> BatchOutcome:
+    """Witness, proof and the three batch files of one batch (``batch.json`` last)."""
+    plan = plan_batch(task.params, task.shape, task.index, task.accounts)
+    circuit = CompiledCircuit(task.shape, task.circuit_dir)
+    with tempfile.TemporaryDirectory(prefix="zkmargin-batch-") as tmp:
+        wtns = Path(tmp) / "witness.wtns"
+        calculate_witness(circuit, plan.inputs, wtns, engine=task.engine)
+        proof, public = get_backend(task.backend).prove(task.zkey, wtns, 1)
+    if public != [str(plan.commitment)]:
+        raise ZkMarginError(
+            f"batch {task.index}: the circuit's public signal {public} differs from the "
+            f"commitment {plan.commitment} computed in Python; nothing was written"
+        )
+    record = BatchRecord(task.index, plan.root, plan.params_hash, plan.totals, plan.commitment)
+    write_json(task.out / "proof.json", proof)
+    write_json(task.out / "public.json", public)
+    write_json(task.out / "batch.json", record.to_json(task.params.asset_symbols))
+    return BatchOutcome(record, plan.leaves)
+
+
+# --------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass(frozen=True)
+class ProveResult:
+    root: int
+    params_hash: int
+    accounts: int
+    batches: int
+    proved: int  # batches proved by this run (the rest were already done)
+    insecure_setup: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class BatchMember:
+    account_id: str
+    salt: int
+    account: BatchAccount
+
+
+@dataclass(frozen=True)
+class Run:
+    """What :func:`prepare` settled before the first batch: inputs, keys, directory."""
+
+    snapshot: Path
+    out: Path
+    opts: ProveOptions
+    params: RiskParams
+    shape: CircuitShape
+    circuit: CompiledCircuit
+    keys: Keys
+    check: CheckReport
+    secret: bytes
+    engine: Engine
+    vk_rel: str
+
+    @property
+    def batch_count(self) -> int:
+        return -(-self.check.totals.accounts // self.shape.batch_size)
+
+    def task(self, index: int, members: list[BatchMember]) -> BatchTask:
+        return BatchTask(index, tuple(m.account for m in members), self.params, self.shape,
+                         self.circuit.directory, self.keys.zkey, self.opts.backend,
+                         self.engine, batch_dir(self.out, index))
+
+    def members(self) -> Iterator[list[BatchMember]]:
+        return batch_members(self.snapshot, self.params, self.shape.batch_size, self.secret,
+                             self.opts.fmt)
+
+
+def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
+                   events: Events | None = None) -> ProveResult:
+    """Prove every account of ``snapshot``; see the module docstring."""
+    ev = events or NoEvents()
+    start = time.perf_counter()
+    run = prepare(snapshot, params_path, out, opts, ev)
+    records, proved = prove_batches(run, ev)
+    manifest = write_manifest(run, records)
+    return ProveResult(root=manifest.root, params_hash=manifest.params_hash,
+                       accounts=manifest.accounts, batches=manifest.batches, proved=proved,
+                       insecure_setup=run.keys.insecure, seconds=time.perf_counter() - start)
+
+
+def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
+            ev: Events) -> Run:
+    """Step 1: check the snapshot, compile, set up keys, claim (or resume) ``out``."""
+    get_backend(opts.backend)  # fail early when the backend is not installed
+    if opts.salt_secret is not None:
+        read_secret(opts.salt_secret)
+    params = load_params(params_path)
+    shape = CircuitShape.for_params(params, opts.batch_size)
+
+    ev.info(f"checking {snapshot} with the exact margin core")
+    check = check_snapshot(snapshot, params, fmt=opts.fmt)
+    if check.totals.deficient:
+        count = check.totals.deficient
+        shown = ", ".join(check.deficient_ids[:10])
+        more = f" and {count - 10} more" if count > 10 else ""
+        ev.warn(f"{count} margin-deficient account(s), proved and counted: {shown}{more}")
+
+    ev.info(f"batch circuit A={shape.assets} P={shape.perps} L={shape.brackets} "
+            f"K={shape.batch_size} (compiled once, then cached)")
+    circuit = compile_circuit(shape)
+    if opts.ptau is None:
+        ev.warn("INSECURE development setup: tau is public, anyone can forge proofs under "
+                "this key. Use --ptau FILE from a public ceremony for real use.")
+        keys = dev_keys(circuit)
+    else:
+        keys = ptau_keys(circuit, opts.ptau)
+    state = _run_state(snapshot, params_path, shape.batch_size, circuit, keys)
+    if _claim_directory(out, state):
+        ev.info(f"resuming the run in {out}")
+        for stale in (out / artifacts.BATCHES_DIR).glob("*/.*.tmp"):
+            stale.unlink()
+
+    write_json(out / artifacts.PARAMS, params.to_json())
+    vk_rel = f"{artifacts.CIRCUIT_DIR}/{keys.vk_name}"
+    if not (out / vk_rel).exists():
+        (out / artifacts.CIRCUIT_DIR).mkdir(parents=True, exist_ok=True)
+        tmp = out / artifacts.CIRCUIT_DIR / f".{keys.vk_name}.tmp"
+        shutil.copyfile(keys.vkey, tmp)
+        tmp.replace(out / vk_rel)
+    secret = _salt_secret(out, opts.salt_secret)
+    batches = -(-check.totals.accounts // shape.batch_size)
+    done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(batches))
+    engine = _witness_engine(circuit, opts.engine, batches - done, ev)
+    return Run(snapshot, out, opts, params, shape, circuit, keys, check, secret, engine,
+               vk_rel)
+
+
+def prove_batches(run: Run, ev: Events) -> tuple[dict[int, BatchRecord], int]:
+    """Step 2: every batch proved (or reused), its inclusion rows committed; returns the
+    records by index and how many batches this run proved."""
+    records: dict[int, BatchRecord] = {}
+    total = run.batch_count
+    ev.batches(total, sum((batch_dir(run.out, i) / "batch.json").exists()
+                          for i in range(total)), run.shape.batch_size)
+    proved = 0
+    pending: dict[Future[BatchOutcome], tuple[int, list[BatchMember]]] = {}
+    index = InclusionIndex(run.out / artifacts.INDEX_DB)
+    try:
+        with LocalPool(run.opts.workers) as pool:
+            for i, members in enumerate(run.members()):
+                if (batch_dir(run.out, i) / "batch.json").exists():
+                    records[i] = reuse_batch(run, i, members, index)
+                    ev.batch_done(len(members), skipped=True)
+                    continue
+                pending[pool.submit(run.task(i, members))] = (i, members)
+                while len(pending) >= pool.capacity:
+                    proved += _collect(run, pending, index, records, ev)
+            while pending:
+                proved += _collect(run, pending, index, records, ev)
+    finally:
+        index.close()
+    missing = [i for i in range(total) if i not in records]
+    if missing:
+        raise ZkMarginError(f"batches {missing[:10]} were not produced; rerun to resume")
+    return records, proved
+
+
+def reuse_batch(run: Run, index: int, members: list[BatchMember],
+                inclusion: InclusionIndex) -> BatchRecord:
+    """A batch an earlier run finished: its record, and its inclusion rows when that run
+    was killed between ``batch.json`` and the index commit."""
+    record_file = batch_dir(run.out, index) / "batch.json"
+    record = BatchRecord.from_json(json.loads(record_file.read_text()),
+                                   run.params.asset_symbols, file=str(record_file))
+    if inclusion.batch_rows(index) != len(members):
+        plan = plan_batch(run.params, run.shape, index, [m.account for m in members])
+        if plan.commitment != record.commitment:
+            raise ZkMarginError(f"{record_file}: commitment {record.commitment} does not "
+                                f"match this snapshot's batch {index} ({plan.commitment})")
+        inclusion.put_batch(_index_rows(run, index, members, plan.leaves))
+    return record
+
+
+def write_manifest(run: Run, records: dict[int, BatchRecord]) -> Manifest:
+    """Step 3: compare the proven totals with the check, write the top tree and the
+    manifest (last: a directory without one is an unfinished run)."""
+    ordered = [records[i] for i in range(len(records))]
+    symbols = run.params.asset_symbols
+    proven = Totals.sum((r.totals for r in ordered), len(symbols))
+    same_totals(proven, run.check.totals, symbols)
+    top = top_tree(run.shape, [r.root for r in ordered])
+    write_json(run.out / artifacts.TREE_LEVELS, levels_json(run.shape, top))
+    manifest = Manifest(
+        tool={"zkmargin": __version__, "circom": circom_version(),
+              "snarkjs": snarkjs_version()},
+        circuit_id=str(run.circuit.info["circuit_id"]),
+        shape=run.shape,
+        constraints=run.circuit.constraints,
+        insecure_setup=run.keys.insecure,
+        setup=run.keys.origin,
+        verification_key=run.vk_rel,
+        params_hash=ordered[0].params_hash,
+        root=top.root,
+        tree_depth=tree_depth(run.shape, len(ordered)),
+        batches=len(ordered),
+        accounts=proven.accounts,
+        symbols=symbols,
+        totals=proven,
+        files={p.relative_to(run.out).as_posix(): artifacts.sha256_file(p)
+               for p in artifacts.public_files(run.out)},
+    )
+    manifest.write(run.out / artifacts.MANIFEST)
+    return manifest
+
+
+def same_totals(proven: Totals, check: Totals, symbols: tuple[str, ...]) -> None:
+    """The batch proofs must state exactly the totals the exact core computed."""
+    if proven != check:
+        raise ZkMarginError(
+            "the proven batch totals differ from the exact check: batches "
+            f"{proven.to_json(symbols)}, check {check.to_json(symbols)}")
+
+
+# --------------------------------------------------------------------------------------
+# The executor
+
+
+class LocalPool:
+    """The embedded executor: a pool of spawned worker processes, at most two batches per
+    worker in flight (so the snapshot streams through in bounded memory)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self.capacity = 2 * self.workers
+        self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                         mp_context=get_context("spawn"))
+
+    def submit(self, task: BatchTask) -> Future[BatchOutcome]:
+        return self._pool.submit(prove_batch, task)
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(run: Run, pending: dict[Future[BatchOutcome], tuple[int, list[BatchMember]]],
+             index: InclusionIndex, records: dict[int, BatchRecord], ev: Events) -> int:
+    """Wait for at least one pending batch; commit the finished ones; how many finished."""
+    ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    for fut in ready:
+        i, members = pending.pop(fut)
+        try:
+            outcome = fut.result()
+        except ZkMarginError as exc:
+            raise ZkMarginError(f"batch {i}: {exc}") from None
+        rec = outcome.record
+        index.put_batch(_index_rows(run, rec.index, members, outcome.leaves))
+        records[rec.index] = rec
+        ev.batch_done(len(members), skipped=False)
+    return len(ready)
+
+
+# --------------------------------------------------------------------------------------
+# Accounts, salts, the inclusion index and the run state
+
+
+def read_secret(path: Path) -> bytes:
+    """A salt secret file: hex of at least 16 bytes."""
+    try:
+        text = path.read_text().strip()
+    except OSError as exc:
+        raise ZkMarginError(f"{path}: cannot read the salt secret: {exc.strerror}") from None
+    try:
+        secret = bytes.fromhex(text)
+    except ValueError:
+        raise ZkMarginError(f"{path}: the salt secret must be hex digits") from None
+    if len(secret) < 16:
+        raise ZkMarginError(f"{path}: the salt secret must have at least 16 bytes, "
+                            f"got {len(secret)}")
+    return secret
+
+
+def _salt_secret(out: Path, given: Path | None) -> bytes:
+    """The exchange's salt secret, kept in OUT/private/salt_secret so a resume reuses it."""
+    kept = out / artifacts.SALT_SECRET
+    if kept.exists():
+        secret = read_secret(kept)
+        if given is not None and read_secret(given) != secret:
+            raise ZkMarginError(f"{given}: differs from the salt secret this run started "
+                                f"with ({kept}); resuming would change the leaves")
+        return secret
+    secret = read_secret(given) if given is not None else secrets.token_bytes(32)
+    write_text_atomic(kept, secret.hex() + "\n")
+    kept.chmod(0o600)
+    return secret
+
+
+def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
+                  fmt: str | None) -> Iterator[list[BatchMember]]:
+    """The snapshot's accounts in batches of ``k``, with their salts and id hashes."""
+    batch: list[BatchMember] = []
+    for block in SnapshotReader(snapshot, params, fmt=fmt):
+        bal, qty, cost = block.balances.tolist(), block.qty.tolist(), block.cost.tolist()
+        for n, acct_id in enumerate(block.ids):
+            salt = derive_salt(secret, acct_id)
+            idh = id_hash(account_id_digest(acct_id), salt)
+            batch.append(BatchMember(acct_id, salt,
+                                     BatchAccount(idh, tuple(bal[n]), tuple(qty[n]),
+                                                  tuple(cost[n]))))
+            if len(batch) == k:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def _index_rows(run: Run, index: int, members: list[BatchMember],
+                leaves: tuple[int, ...]) -> list[tuple[Any, ...]]:
+    shape = run.shape
+    tree = MerkleTree.build(leaves[: len(members)], depth=shape.depth,
+                            pad_leaf=padding_leaf(shape.assets, shape.perps))
+    return [
+        (m.account_id, index, pos, str(m.salt), str(m.account.id_hash), str(leaves[pos]),
+         json.dumps(list(m.account.balances)), json.dumps(list(m.account.qty)),
+         json.dumps(list(m.account.cost)), json.dumps([str(s) for s in tree.path(pos)]))
+        for pos, m in enumerate(members)
+    ]
+
+
+def _run_state(snapshot: Path, params_path: Path, k: int, circuit: CompiledCircuit,
+               keys: Keys) -> dict[str, Any]:
+    return {
+        "snapshot_sha256": artifacts.sha256_file(snapshot),
+        "params_sha256": artifacts.sha256_file(params_path),
+        "batch_size": k,
+        "circuit_id": circuit.info["circuit_id"],
+        "verification_key_sha256": artifacts.sha256_file(keys.vkey),
+        "insecure_setup": keys.insecure,
+    }
+
+
+def _claim_directory(out: Path, state: dict[str, Any]) -> bool:
+    """Start or resume a run in ``out``; True when resuming. Refuses foreign content."""
+    run_file = out / artifacts.RUN_STATE
+    if run_file.exists():
+        old = json.loads(run_file.read_text())
+        diff = [k for k in state if old.get(k) != state[k]]
+        if diff:
+            raise ZkMarginError(
+                f"{out} holds a run with a different {', '.join(diff)}; resuming would mix "
+                "proofs of different inputs. Use another --out (or delete it)."
+            )
+        return True
+    if out.exists() and any(out.iterdir()):
+        raise ZkMarginError(f"{out} exists and is not a zkmargin artifact directory; "
+                            "choose an empty or new --out")
+    write_json(run_file, state)
+    return False
+
+
+def _witness_engine(circuit: CompiledCircuit, wanted: Engine, batches: int,
+                    ev: Events) -> Engine:
+    """The engine for this run; builds the C++ generator here, once, when it pays off."""
+    if wanted == "wasm":
+        return "wasm"
+    if wanted == "auto" and not circuit.cpp_binary.exists():
+        if circuit.cpp_failure.exists():
+            return "wasm"
+        if batches < CPP_BUILD_MIN_BATCHES:
+            ev.info(f"witnesses: WASM (building the C++ generator, ~2 min, pays off from "
+                    f"{CPP_BUILD_MIN_BATCHES} batches; --witness cpp forces it)")
+            return "wasm"
+    if not circuit.cpp_binary.exists():
+        ev.info("building the C++ witness generator for this circuit (once, ~2 min)")
+    try:
+        build_witness_binary(circuit)
+    except ToolchainError as exc:
+        if wanted == "cpp":
+            raise
+        ev.warn(f"the C++ witness generator does not build, using WASM: {exc}")
+        return "wasm"
+    return "cpp"
