@@ -47,7 +47,7 @@ test: setup lint
 
 lint: $(STAMP_PY)
 	$(BIN)/ruff check zkmargin tests benchmarks
-	$(BIN)/mypy --strict zkmargin
+	$(BIN)/mypy --strict zkmargin tests
 
 ## bench: the benchmarks recorded in benchmarks/README.md
 bench: setup

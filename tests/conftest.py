@@ -1,22 +1,26 @@
 """Shared fixtures: every core test runs on both margin cores, every hash test on both
-Poseidon implementations (STYLE.md: one parametrized fixture, reference + optimized)."""
+Poseidon implementations (one parametrized fixture: a readable reference and an optimized
+implementation); one proved small exchange for every verifier-side test."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.support import exchange as exchange_support
+from tests.support.cli import ROOT
+from tests.support.exchange import Exchange
+from tests.support.node import run_node
 from zkmargin.margin import MarginCore, get_core
 from zkmargin.poseidon import Poseidon, get_poseidon
 
-ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "tests" / "vectors"
+
+__all__ = ["ROOT", "VECTORS", "load_vector", "run_node"]
 
 settings.register_profile(
     "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -34,24 +38,14 @@ def hasher(request: pytest.FixtureRequest) -> Poseidon:
     return get_poseidon(request.param)
 
 
+@pytest.fixture(scope="session")
+def exchange(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Exchange:
+    """The small proved exchange of :mod:`tests.support.exchange`, built once per session
+    (shared by the xdist workers through their common temporary root)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if worker_id != "master" else base
+    return exchange_support.build(Path(root) / "shared-exchange")
+
+
 def load_vector(name: str) -> Any:
     return json.loads((VECTORS / name).read_text())
-
-
-def run_node(script: str, payload: Any, timeout: float = 300) -> Any:
-    """Run a Node helper from tests/js with JSON on stdin; return its JSON stdout."""
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "circomlibjs").is_dir():
-        pytest.fail("node and the pinned npm packages are required: run `make setup`")
-    proc = subprocess.run(
-        [node, str(ROOT / "tests" / "js" / script)],
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-        cwd=ROOT,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"node {script} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout)

@@ -9,47 +9,27 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.cli import zk
+from tests.support.exchange import Exchange, copy_artifacts
 from zkmargin.artifacts import public_files, sha256_file
 from zkmargin.statement import BatchRecord, batch_commitment
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
-ZKMARGIN = [sys.executable, "-m", "zkmargin.cli"]
-
-
-def zk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ZKMARGIN, *args], capture_output=True, text=True, timeout=1800,
-                          cwd=ROOT, check=False)
-
 
 @pytest.fixture(scope="module")
-def proved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    tmp = tmp_path_factory.mktemp("audit")
-    gen = zk("generate", "--accounts", "10", "--assets", "2", "--perps", "2", "--brackets", "3",
-             "--seed", "77", "--deficient-share", "0.3", "--out", str(tmp / "d"))
-    assert gen.returncode == 0, gen.stderr
-    art = tmp / "art"
-    proc = zk("prove", str(tmp / "d" / "snapshot.csv"), "--params", str(tmp / "d" / "params.json"),
-              "--out", str(art), "--batch-size", "4", "--json")
-    assert proc.returncode == 0, proc.stderr
-    check = json.loads(zk("check", str(tmp / "d" / "snapshot.csv"), "--params",
-                          str(tmp / "d" / "params.json"), "--json").stdout)
-    return {"art": art, "check": check, "tmp": tmp}
+def proved(exchange: Exchange) -> dict[str, Any]:
+    return {"art": exchange.art, "check": exchange.check}
 
 
 @pytest.fixture
-def art(proved: dict[str, Any], tmp_path: Path) -> Path:
-    copy = tmp_path / "art"
-    shutil.copytree(proved["art"], copy)
-    return copy
+def art(exchange: Exchange, tmp_path: Path) -> Path:
+    return copy_artifacts(exchange, tmp_path / "art")
 
 
 def rehash(art: Path) -> None:

@@ -102,13 +102,13 @@ def test_leaf_structure(hasher: Poseidon) -> None:
 
 def test_leaf_binds_every_value(hasher: Poseidon) -> None:
     base = ([5, -6, 7], [8, 9], [-10, 11])
-    leaf = account_leaf(1, *base, hasher=hasher)
+    leaf = account_leaf(1, base[0], base[1], base[2], hasher=hasher)
     for part in range(3):
         for j in range(len(base[part])):
             changed = [list(p) for p in base]
             changed[part][j] += 1
-            assert account_leaf(1, *changed, hasher=hasher) != leaf
-    assert account_leaf(2, *base, hasher=hasher) != leaf
+            assert account_leaf(1, changed[0], changed[1], changed[2], hasher=hasher) != leaf
+    assert account_leaf(2, base[0], base[1], base[2], hasher=hasher) != leaf
 
 
 def test_padding_leaf_is_the_zero_account() -> None:

@@ -1,11 +1,9 @@
 """Solidity verifier and SolvencyRegistry on a real EVM (anvil), with real proofs.
 
-A small proved exchange (9 accounts, A=2 P=2 L=3, K=4: 3 batches) is exported with
-``zkmargin contracts export``; the contracts are compiled with the pinned solc-js
-(tests/js/solc.js) and deployed on anvil (the pinned npm binary, 127.0.0.1 only, a free
-port), then driven by raw JSON-RPC: anvil's unlocked dev accounts send the transactions,
-the ABI encoding of these few types is done here, selectors come from solc's
-``evm.methodIdentifiers`` and event/error hashes from anvil's ``web3_sha3``.
+The shared small proved exchange (tests/support/exchange.py: 10 accounts, A=2 P=2 L=3,
+K=4: 3 batches) is exported with ``zkmargin contracts export``; the contracts are compiled
+with the pinned solc-js and deployed on anvil (tests/support/evm.py), then driven by raw
+JSON-RPC.
 
 Gas numbers: ``.venv/bin/python -m pytest -q -s tests/test_contracts.py -k gas``.
 """
@@ -15,11 +13,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import re
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,161 +22,33 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.cli import ROOT, zk
+from tests.support.evm import (
+    Chain,
+    Dyn,
+    RevertError,
+    Rpc,
+    abi_encode,
+    anvil,
+    connect,
+    expect_revert,
+    words,
+)
+from tests.support.evm import word as _word
+from tests.support.exchange import Exchange, copy_artifacts
 from zkmargin.artifacts import sha256_file
 from zkmargin.field import BASE_FIELD, SNARK_FIELD
 from zkmargin.verifier import contracts as sol
 
 pytestmark = [pytest.mark.node, pytest.mark.slow, pytest.mark.circuit]
 
-ZKMARGIN = [sys.executable, "-m", "zkmargin.cli"]
-ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-SOLC_JS = ROOT / "tests" / "js" / "solc.js"
 GAS_TARGET = 230_000
 R, Q = SNARK_FIELD, BASE_FIELD
 GAS: dict[str, Any] = {}  # measured numbers, printed by test_gas_report
 
 
 # ------------------------------------------------------------------------------------------
-# JSON-RPC and ABI
-
-
-class RevertError(Exception):
-    """An eth_call / eth_estimateGas that reverted; ``data`` is the revert data (hex)."""
-
-    def __init__(self, message: str, data: str | None) -> None:
-        super().__init__(f"{message} data={data}")
-        self.data = data or "0x"
-
-
-@dataclass(frozen=True)
-class Dyn:
-    """A dynamic array of 32-byte words (``bytes32[]``) in an ABI argument list."""
-
-    words: Sequence[int | bytes]
-
-
-def _word(v: int | bytes | str) -> bytes:
-    if isinstance(v, bytes):
-        assert len(v) == 32
-        return v
-    if isinstance(v, str):
-        return bytes.fromhex(v.removeprefix("0x")).rjust(32, b"\0")
-    assert 0 <= v < 1 << 256
-    return v.to_bytes(32, "big")
-
-
-def _flat(v: Any) -> list[bytes]:
-    return [w for x in v for w in _flat(x)] if isinstance(v, list | tuple) else [_word(v)]
-
-
-def abi_encode(*args: Any) -> bytes:
-    """Static types (uint256, bytes32, nested fixed arrays of them) and ``Dyn`` arrays."""
-    heads = [len(_flat(a)) if not isinstance(a, Dyn) else 1 for a in args]
-    offset = 32 * sum(heads)
-    head, tail = b"", b""
-    for a in args:
-        if isinstance(a, Dyn):
-            head += _word(offset + len(tail))
-            tail += _word(len(a.words)) + b"".join(_word(w) for w in a.words)
-        else:
-            head += b"".join(_flat(a))
-    return head + tail
-
-
-def words(data: str) -> list[int]:
-    raw = bytes.fromhex(data.removeprefix("0x"))
-    return [int.from_bytes(raw[i:i + 32], "big") for i in range(0, len(raw), 32)]
-
-
-class Rpc:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._id = 0
-
-    def __call__(self, method: str, *params: Any) -> Any:
-        self._id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": self._id, "method": method,
-                           "params": list(params)}).encode()
-        req = urllib.request.Request(self.url, body, {"content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            doc = json.loads(resp.read())
-        if "error" in doc:
-            err = doc["error"]
-            if "revert" in str(err.get("message", "")).lower() or "data" in err:
-                raise RevertError(str(err.get("message")), err.get("data"))
-            raise RuntimeError(f"{method}: {err}")
-        return doc["result"]
-
-    def keccak(self, text: str) -> str:
-        result: str = self("web3_sha3", "0x" + text.encode().hex())
-        return result
-
-    def selector(self, signature: str) -> str:
-        return self.keccak(signature)[:10]
-
-
-@dataclass
-class Chain:
-    rpc: Rpc
-    accounts: list[str]
-    solc: dict[str, Any]  # contract name -> {"abi", "bytecode", "methods"}
-    solc_version: str
-    hardfork: str
-
-    def tx(self, to: str | None, data: bytes, *, sender: int = 0,
-           gas: int | None = None) -> dict[str, Any]:
-        """Send a transaction from dev account ``sender``; return its receipt."""
-        t: dict[str, Any] = {"from": self.accounts[sender], "data": "0x" + data.hex()}
-        if to is not None:
-            t["to"] = to
-        if gas is not None:
-            t["gas"] = hex(gas)
-        h = self.rpc("eth_sendTransaction", t)
-        for _ in range(200):
-            receipt: dict[str, Any] | None = self.rpc("eth_getTransactionReceipt", h)
-            if receipt is not None:
-                return receipt
-            time.sleep(0.05)
-        raise AssertionError(f"no receipt for {h}")
-
-    def call(self, to: str, data: bytes, *, sender: int = 0, gas: int | None = None) -> str:
-        t: dict[str, Any] = {"from": self.accounts[sender], "to": to, "data": "0x" + data.hex()}
-        if gas is not None:
-            t["gas"] = hex(gas)
-        out: str = self.rpc("eth_call", t, "latest")
-        return out
-
-    def estimate(self, to: str, data: bytes, *, sender: int = 0) -> int:
-        return int(self.rpc("eth_estimateGas", {"from": self.accounts[sender], "to": to,
-                                                "data": "0x" + data.hex()}), 16)
-
-    def calldata(self, contract: str, signature: str, *args: Any) -> bytes:
-        sel = self.solc[contract]["methods"][signature]
-        return bytes.fromhex(sel) + abi_encode(*args)
-
-    def deploy(self, contract: str, *args: Any) -> str:
-        code = bytes.fromhex(self.solc[contract]["bytecode"]) + abi_encode(*args)
-        receipt = self.tx(None, code)
-        assert int(receipt["status"], 16) == 1, receipt
-        address: str = receipt["contractAddress"]
-        return address
-
-
-def expect_revert(fn: Any, *args: Any, **kw: Any) -> str:
-    """Call ``fn``; it must revert. Return the revert data."""
-    with pytest.raises(RevertError) as info:
-        fn(*args, **kw)
-    return info.value.data
-
-
-# ------------------------------------------------------------------------------------------
 # Fixtures: proved artifacts, exported contracts, anvil, compiled contracts
-
-
-def zk(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ZKMARGIN, *args], capture_output=True, text=True, timeout=1800,
-                          cwd=ROOT, check=False)
 
 
 def zk_contracts(*args: str) -> subprocess.CompletedProcess[str]:
@@ -207,15 +74,9 @@ def test_cli_starts_without_the_verifier_package() -> None:
 
 
 @pytest.fixture(scope="module")
-def art(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def art(exchange: Exchange, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("contracts")
-    proc = zk("generate", "--accounts", "9", "--assets", "2", "--perps", "2", "--brackets", "3",
-              "--out", str(tmp))
-    assert proc.returncode == 0, proc.stderr
-    art = tmp / "art"
-    proc = zk("prove", str(tmp / "snapshot.csv"), "--params", str(tmp / "params.json"),
-              "--out", str(art), "--batch-size", "4", "--json")
-    assert proc.returncode == 0, proc.stderr
+    art = exchange.art
     sol = tmp / "sol"
     proc = zk_contracts("export", str(art), "--out", str(sol), "--epoch", "7", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -226,61 +87,15 @@ def art(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "vk": json.loads((art / manifest["verification_key"]).read_text())}
 
 
-def _compile(sol: Path) -> dict[str, Any]:
-    sources = {name: {"content": (sol / name).read_text()}
-               for name in ("Groth16Verifier.sol", "SolvencyRegistry.sol")}
-    std_in = {
-        "language": "Solidity",
-        "sources": sources,
-        "settings": {
-            "optimizer": {"enabled": True, "runs": 200},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object",
-                                            "evm.methodIdentifiers"]}},
-        },
-    }
-    proc = subprocess.run(["node", str(SOLC_JS)], input=json.dumps(std_in), capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, check=False)
-    assert proc.returncode == 0, proc.stderr
-    out: dict[str, Any] = json.loads(proc.stdout)
-    problems = [e["formattedMessage"] for e in out.get("errors", [])]
-    assert not problems, "\n".join(problems)  # warnings included: the sources compile clean
-    return out
+@pytest.fixture(scope="module")
+def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+    with anvil(tmp_path_factory.mktemp("anvil")) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")
-def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
-    if not ANVIL.exists():
-        pytest.fail("node_modules/.bin/anvil is missing: run `make setup` (npm ci)")
-    log_path = tmp_path_factory.mktemp("anvil") / "anvil.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", "0"],
-                                stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        port = None
-        deadline = time.monotonic() + 60
-        while port is None and time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"anvil exited ({proc.returncode}): {log_path.read_text()[-2000:]}")
-            m = re.search(r"Listening on 127\.0\.0\.1:(\d+)", log_path.read_text())
-            port = int(m.group(1)) if m else None
-            time.sleep(0.05)
-        assert port is not None, f"anvil did not start: {log_path.read_text()[-2000:]}"
-        yield Rpc(f"http://127.0.0.1:{port}")
-    finally:
-        proc.kill()
-        proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def chain(anvil: Rpc, art: dict[str, Any]) -> Chain:
-    out = _compile(art["sol"])
-    solc = {}
-    for contracts in out["contracts"].values():
-        for name, c in contracts.items():
-            solc[name] = {"abi": c["abi"], "bytecode": c["evm"]["bytecode"]["object"],
-                          "methods": c["evm"]["methodIdentifiers"]}
-    node = anvil("anvil_nodeInfo")
-    return Chain(anvil, anvil("eth_accounts"), solc, out["solcVersion"], node["hardFork"])
+def chain(rpc: Rpc, art: dict[str, Any]) -> Chain:
+    return connect(rpc, art["sol"])
 
 
 @pytest.fixture(scope="module")
@@ -375,15 +190,12 @@ def test_batches_tree_paths(count: int) -> None:
     assert levels[0][0] == sol.batch_leaf(0, commitments[0])
 
 
-def _copy_art(art: dict[str, Any], tmp: Path) -> Path:
-    import shutil
-
-    dst = tmp / "art"
-    shutil.copytree(art["art"], dst, ignore=shutil.ignore_patterns("private"))
-    return dst
+def _copy_art(exchange: Exchange, tmp: Path) -> Path:
+    return copy_artifacts(exchange, tmp / "art", private=False)
 
 
-def test_export_errors_name_the_file(art: dict[str, Any], tmp_path: Path) -> None:
+def test_export_errors_name_the_file(art: dict[str, Any], exchange: Exchange,
+                                     tmp_path: Path) -> None:
     manifest = art["manifest"]
     vk_rel = manifest["verification_key"]
     cases: list[tuple[str, Any, tuple[str, ...]]] = []
@@ -460,7 +272,7 @@ def test_export_errors_name_the_file(art: dict[str, Any], tmp_path: Path) -> Non
          "batches/000002/batch.json: file is missing")
 
     for n, (name, edit, expect) in enumerate(cases):
-        d = _copy_art(art, tmp_path / str(n))
+        d = _copy_art(exchange, tmp_path / str(n))
         edit(d)
         out = tmp_path / str(n) / "out"
         proc = zk_contracts("export", str(d), "--out", str(out))
@@ -470,7 +282,7 @@ def test_export_errors_name_the_file(art: dict[str, Any], tmp_path: Path) -> Non
         assert not out.exists(), name  # nothing written
 
     # an edited file that still parses is caught by the manifest's sha256
-    d = _copy_art(art, tmp_path / "sha")
+    d = _copy_art(exchange, tmp_path / "sha")
     proof = json.loads((d / "batches/000001/proof.json").read_text())
     (d / "batches/000001/proof.json").write_text(json.dumps(proof, indent=2))
     proc = zk_contracts("export", str(d), "--out", str(tmp_path / "sha" / "out"))

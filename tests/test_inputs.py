@@ -6,7 +6,7 @@ an error on stderr naming the file, the row (CSV: header = row 1; JSON Lines: li
 number) or the JSON field path, the column and the offending value; nothing on stdout;
 no report file left behind.
 
-The valid base is checked against totals computed by hand from DESIGN.md section 3.
+The valid base is checked against totals computed by hand from docs/margin.md.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ F = 10**22  # fine unit of equity / requirement / shortfall: USD x 1e22
 
 
 def expected_base_report() -> dict[str, Any]:
-    """DESIGN.md section 3 worked by hand for the 4 base accounts (no zkmargin code)."""
+    """The margin model (docs/margin.md) worked by hand for the 4 base accounts (no zkmargin
+    code)."""
     # parameters in integer units
     p_usdt, h_usdt = 1 * U, 10_000
     p_btc, h_btc = 50_000 * U, 9_000

@@ -12,14 +12,14 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.cli import ROOT, ZKMARGIN, zk, zk_json
+from tests.support.node import SNARKJS
 from zkmargin.artifacts import sha256_file
 from zkmargin.commitments import account_id_digest, account_leaf, derive_salt, id_hash, padding_leaf
 from zkmargin.merkle import MerkleTree, root_from_path
@@ -32,20 +32,7 @@ pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
 K = 4
 SECRET = "5a" * 32
-ZKMARGIN = [sys.executable, "-m", "zkmargin.cli"]
-SNARKJS = ["node", str(ROOT / "node_modules" / "snarkjs" / "build" / "cli.cjs")]
-
-
-def zk(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ZKMARGIN, *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT, check=False)
-
-
-def zk_ok(*args: str) -> dict[str, Any]:
-    proc = zk(*args, "--json")
-    assert proc.returncode == 0, proc.stderr
-    doc: dict[str, Any] = json.loads(proc.stdout)
-    return doc
+zk_ok = zk_json
 
 
 def snapshot(tmp: Path, accounts: int, seed: int) -> tuple[Path, Path, Path]:

@@ -5,8 +5,8 @@ Every case runs on both implementations (one parametrized fixture) and on
 reduces non-canonical coordinates and projective encodings and ACCEPTS them, where the
 EVM's precompiles and this verifier refuse them.
 
-Proofs come from the real CLI (``zkmargin generate`` + ``zkmargin prove --backend
-snarkjs``), shape A=2, P=2, L=3, K=4 (the circuit the other circuit tests cache).
+Proofs come from the shared small proved exchange (tests/support/exchange.py: the real
+CLI, shape A=2, P=2, L=3, K=4); batches 0 and 1 are used.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import copy
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.exchange import Exchange
+from tests.support.node import SNARKJS
 from zkmargin.errors import ZkMarginError
 from zkmargin.field import BASE_FIELD as Q
 from zkmargin.field import SNARK_FIELD as R
@@ -53,8 +53,6 @@ from zkmargin.verifier.curve import (
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
-ZKMARGIN = [sys.executable, "-m", "zkmargin.cli"]
-SNARKJS = ["node", str(ROOT / "node_modules" / "snarkjs" / "build" / "cli.cjs")]
 
 
 @pytest.fixture(params=["reference", "fast"])
@@ -77,19 +75,10 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    tmp = tmp_path_factory.mktemp("verifier")
-    for args in (["generate", "--accounts", "5", "--assets", "2", "--perps", "2", "--brackets",
-                  "3", "--seed", "7", "--out", str(tmp / "D")],
-                 ["prove", str(tmp / "D" / "snapshot.csv"), "--params",
-                  str(tmp / "D" / "params.json"), "--out", str(tmp / "art"), "--batch-size", "4",
-                  "--backend", "snarkjs", "--json"]):
-        proc = subprocess.run([*ZKMARGIN, *args], capture_output=True, text=True, cwd=ROOT,
-                              timeout=1800, check=False)
-        assert proc.returncode == 0, proc.stderr
-    art = tmp / "art"
+def run(exchange: Exchange) -> Run:
+    art = exchange.art
     manifest = json.loads((art / "manifest.json").read_text())
-    assert manifest["batches"] == 2
+    assert manifest["batches"] == 3
     vk_path = art / manifest["verification_key"]
     batches = [art / "batches" / f"{i:06d}" for i in range(2)]
     return Run(art, vk_path, json.loads(vk_path.read_text()),

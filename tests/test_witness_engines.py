@@ -6,6 +6,7 @@ import copy
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def cheat(path: tuple[Any, ...], value: int) -> dict[str, Any]:
     return inputs
 
 
-CHEATS = {
+CHEATS: dict[str, tuple[Callable[[], dict[str, Any]], str, str]] = {
     # (inputs, the template whose assert fails, a template enclosing it)
     "balance-2^63": (lambda: cheat(("x", 0, 0), I63), "Num2Bits", "SignedInt64"),
     "perp-qty--2^63": (lambda: cheat(("q", 2, 0), -I63), "SignedInt64", "AccountMargin"),

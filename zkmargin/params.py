@@ -1,7 +1,7 @@
 """Public risk parameters: assets (price, collateral weight) and perps (mark, brackets).
 
 Loaded from one JSON file and validated on load; every violation names the file, the
-JSON field and the offending value. Integer units follow DESIGN.md section 3:
+JSON field and the offending value. Integer units follow docs/margin.md:
 
 * ``price``, ``mark``, ``max_notional``: USD x 10^8 (``0 < value < 2^63``);
 * ``weight_bps``: basis points ``0..10000`` (collateral weight of a positive balance);
@@ -53,7 +53,7 @@ class Perp:
     brackets: tuple[Bracket, ...]
 
     def deductions(self) -> tuple[int, ...]:
-        """Maintenance amounts ``D_k`` in F (USD x 1e22), DESIGN.md section 3.
+        """Maintenance amounts ``D_k`` in F (USD x 1e22), docs/margin.md.
 
         ``D_1 = 0`` and ``D_k = sum_{j<k} (B_j * 1e8) * (r_{j+1} - r_j)``, which makes the
         bracket lines ``N * r_k - D_k`` meet at every bound.

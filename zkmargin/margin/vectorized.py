@@ -72,6 +72,25 @@ def _check_budget(n_assets: int, n_perps: int) -> None:
         )
 
 
+#: The feature rows of one account, in order: the ONE definition of the layout, used by
+#: the plan (constants), the feature writer and the totals. Each group is a name and its
+#: number of rows for A assets, P perps and L brackets.
+def _layout(n_a: int, n_p: int, n_l: int) -> dict[str, slice]:
+    sizes = (
+        ("balance", INPUT_LIMBS * n_a),  # limbs of x_a
+        ("positive", INPUT_LIMBS * n_a),  # limbs of max(x_a, 0)
+        ("qty", INPUT_LIMBS * n_p),  # limbs of q_i
+        ("cost_sum", INPUT_LIMBS if n_p else 0),  # limbs of sum_i c_i, summed limb-wise
+        ("bracket_qty", INPUT_LIMBS * n_p * n_l),  # limbs of onehot_ik * |q_i|
+        ("bracket", n_p * n_l),  # onehot_ik
+    )
+    out, start = {}, 0
+    for name, rows in sizes:
+        out[name] = slice(start, start + rows)
+        start += rows
+    return out
+
+
 @dataclass(frozen=True)
 class _Plan:
     """Everything the vectorized core derives from one parameter set (cached)."""
@@ -79,6 +98,8 @@ class _Plan:
     n_assets: int
     n_perps: int
     n_brackets: int
+    #: group name -> its rows in the feature matrix (:func:`_layout`)
+    rows: dict[str, slice]
     #: (K, C + C') float64: feature k adds ``X[k, :] * T[k, c]`` to limb column c, where
     #: the first C columns are the limbs of E - R and the next C' those of E.
     t_all: F64Array
@@ -93,40 +114,38 @@ def _plan(params: RiskParams) -> _Plan:
     n_a, n_p = len(params.assets), len(params.perps)
     _check_budget(n_a, n_p)
     n_l = max(params.max_brackets, 1)
-    # Per feature: (limb index j, constant multiplying the *value*, whether in E or R)
-    e_consts: list[int] = []
-    r_consts: list[int] = []
-    limb_index: list[int] = []
+    rows = _layout(n_a, n_p, n_l)
+    # Per feature row: (limb index j, constant multiplying the *value* in E and in R)
+    consts: dict[str, list[tuple[int, int, int]]] = {name: [] for name in rows}
 
-    def add(count_limbs: int, const_e: int, const_r: int) -> None:
-        for j in range(count_limbs):
-            limb_index.append(j)
-            e_consts.append(const_e)
-            r_consts.append(const_r)
+    def add(group: str, count_limbs: int, const_e: int, const_r: int) -> None:
+        consts[group] += [(j, const_e, const_r) for j in range(count_limbs)]
 
-    for a in params.assets:  # x_a limbs: 100 * P_a * 10000 (weight 10000 for every sign)
-        add(INPUT_LIMBS, 100 * a.price * WEIGHT_ONE, 0)
-    for a in params.assets:  # max(x_a, 0) limbs: correction to h_a for positive balances
-        add(INPUT_LIMBS, 100 * a.price * (a.weight_bps - WEIGHT_ONE), 0)
-    for p in params.perps:  # q_i limbs: 100 * 10000 * M_i
-        add(INPUT_LIMBS, 100 * WEIGHT_ONE * p.mark, 0)
-    if params.perps:  # limbs of sum_i c_i (summed limb-wise): -100 * 10000 * 1e8
-        add(INPUT_LIMBS, -100 * WEIGHT_ONE * SCALE, 0)
-    for p in params.perps:  # onehot(bracket k) * |q_i| limbs: M_i * r_ik
-        for k in range(n_l):
-            rate = p.brackets[k].mmr_ppm if k < len(p.brackets) else 0
-            add(INPUT_LIMBS, 0, p.mark * rate)
-    for p in params.perps:  # onehot(bracket k): -D_ik
+    for a in params.assets:  # 100 * P_a * 10000 (weight 10000 for every sign)
+        add("balance", INPUT_LIMBS, 100 * a.price * WEIGHT_ONE, 0)
+        # correction to the weight h_a for positive balances
+        add("positive", INPUT_LIMBS, 100 * a.price * (a.weight_bps - WEIGHT_ONE), 0)
+    for p in params.perps:
+        add("qty", INPUT_LIMBS, 100 * WEIGHT_ONE * p.mark, 0)
         d = p.deductions()
         for k in range(n_l):
-            add(1, 0, -d[k] if k < len(d) else 0)
+            rate = p.brackets[k].mmr_ppm if k < len(p.brackets) else 0
+            add("bracket_qty", INPUT_LIMBS, 0, p.mark * rate)  # N_i * r_ik
+            add("bracket", 1, 0, -d[k] if k < len(d) else 0)  # -D_ik
+    if params.perps:
+        add("cost_sum", INPUT_LIMBS, -100 * WEIGHT_ONE * SCALE, 0)
+    for name, span in rows.items():
+        if len(consts[name]) != span.stop - span.start:
+            raise AssertionError(f"feature group {name}: {len(consts[name])} constants for "
+                                 f"{span.stop - span.start} rows")
+    features = [c for name in rows for c in consts[name]]
 
-    diff_limbs = [_limbs(e - r) for e, r in zip(e_consts, r_consts, strict=True)]
-    e_limbs = [_limbs(e) for e in e_consts]
-    n_cols = max(j + len(c) for j, c in zip(limb_index, diff_limbs, strict=True))
-    n_e = max(j + len(c) for j, c in zip(limb_index, e_limbs, strict=True))
-    t = np.zeros((len(limb_index), n_cols + n_e), dtype=np.float64)
-    for k, j in enumerate(limb_index):
+    diff_limbs = [_limbs(e - r) for _, e, r in features]
+    e_limbs = [_limbs(e) for _, e, _ in features]
+    n_cols = max(j + len(c) for (j, _, _), c in zip(features, diff_limbs, strict=True))
+    n_e = max(j + len(c) for (j, _, _), c in zip(features, e_limbs, strict=True))
+    t = np.zeros((len(features), n_cols + n_e), dtype=np.float64)
+    for k, (j, _, _) in enumerate(features):
         for m, c in enumerate(diff_limbs[k]):
             t[k, j + m] = float(c)  # |c| < 2^21: exact
         for m, c in enumerate(e_limbs[k]):
@@ -134,7 +153,8 @@ def _plan(params: RiskParams) -> _Plan:
     thresholds = np.full((n_p, max(n_l - 1, 0)), np.iinfo(np.uint64).max, dtype=np.uint64)
     for i, p in enumerate(params.perps):
         for k, b in enumerate(p.brackets[:-1]):
-            assert b.max_notional is not None
+            if b.max_notional is None:
+                raise ValueError(f"perp {p.symbol}: only the last bracket is unbounded")
             thr = -(-(b.max_notional * SCALE) // p.mark)  # ceil(B * 1e8 / M)
             if thr < 1 << 63:  # otherwise unreachable by |q| < 2^63
                 thresholds[i, k] = thr
@@ -142,6 +162,7 @@ def _plan(params: RiskParams) -> _Plan:
         n_assets=n_a,
         n_perps=n_p,
         n_brackets=n_l,
+        rows=rows,
         t_all=t,
         n_cols=n_cols,
         thresholds=thresholds,
@@ -158,31 +179,23 @@ def _put_limbs(dst: F64Array, values: I64Array) -> None:
 def _features(
     plan: _Plan, bal: I64Array, qty: I64Array, cost: I64Array, out: F64Array | None = None
 ) -> F64Array:
-    """The (K, n) feature matrix of a chunk: limbs of inputs and bracket one-hots.
-
-    Row layout (transposed so every write is contiguous): limbs of x_a, of max(x_a, 0),
-    of q_i, of sum_i c_i (limb-wise); then per perp and bracket the limbs of
-    onehot_ik * |q_i|; then the one-hots themselves.
-    """
+    """The (K, n) feature matrix of a chunk, rows as :func:`_layout` lays them out
+    (transposed so every write is contiguous)."""
     n = bal.shape[0]
     n_a, n_p, n_l = plan.n_assets, plan.n_perps, plan.n_brackets
     k = plan.t_all.shape[0]
     # reuse the caller's buffer: a fresh 8 MB array page-faults on every chunk
     x = out[: k * n].reshape(k, n) if out is not None else np.empty((k, n), dtype=np.float64)
+    rows = plan.rows
     b_t = np.ascontiguousarray(bal.T)
     q_t = np.ascontiguousarray(qty.T)
-    o = 0
-    _put_limbs(x[o : o + 3 * n_a].reshape(n_a, 3, n), b_t)
-    o += 3 * n_a
-    _put_limbs(x[o : o + 3 * n_a].reshape(n_a, 3, n), np.maximum(b_t, 0))
-    o += 3 * n_a
-    _put_limbs(x[o : o + 3 * n_p].reshape(n_p, 3, n), q_t)
-    o += 3 * n_p
+    _put_limbs(x[rows["balance"]].reshape(n_a, 3, n), b_t)
+    _put_limbs(x[rows["positive"]].reshape(n_a, 3, n), np.maximum(b_t, 0))
+    _put_limbs(x[rows["qty"]].reshape(n_p, 3, n), q_t)
     if n_p:
         c_limbs = np.empty((n_p, 3, n), dtype=np.float64)
         _put_limbs(c_limbs, np.ascontiguousarray(cost.T))
-        np.sum(c_limbs, axis=0, out=x[o : o + 3])  # |sum| <= P * 2^21: exact
-        o += 3
+        np.sum(c_limbs, axis=0, out=x[rows["cost_sum"]])  # |sum| <= P * 2^21: exact
         aq = np.abs(q_t)  # |q| < 2^63: no int64 overflow
         idx = np.empty((n_p, n), dtype=np.int64)
         for i in range(n_p):  # bracket index = number of thresholds <= |q|
@@ -193,12 +206,9 @@ def _features(
         np.multiply(
             onehot[:, :, None, :],
             aq_limbs[:, None, :, :],
-            out=x[o : o + 3 * n_p * n_l].reshape(n_p, n_l, 3, n),
+            out=x[rows["bracket_qty"]].reshape(n_p, n_l, 3, n),
         )
-        o += 3 * n_p * n_l
-        x[o : o + n_p * n_l] = onehot.reshape(n_p * n_l, n)
-        o += n_p * n_l
-    assert o == x.shape[0]
+        x[rows["bracket"]] = onehot.reshape(n_p * n_l, n)
     return x
 
 
@@ -228,7 +238,7 @@ class VectorizedCore:
         """Per chunk: (lo, hi, canonical limbs of E - R, canonical limbs of E, and the
         row sums of the balance features: limbs of sum x_a, then of sum max(x_a, 0))."""
         plan = _plan(params)
-        n_bal = 2 * INPUT_LIMBS * plan.n_assets
+        balance, positive = plan.rows["balance"], plan.rows["positive"]
         buf = np.empty(plan.t_all.shape[0] * min(CHUNK, len(block)), dtype=np.float64)
         for lo in range(0, len(block), CHUNK):
             hi = min(len(block), lo + CHUNK)
@@ -236,7 +246,8 @@ class VectorizedCore:
                 plan, block.balances[lo:hi], block.qty[lo:hi], block.cost[lo:hi], out=buf
             )
             cols = np.rint(plan.t_all.T @ x).astype(np.int64)  # exact: every sum < 2^53
-            sums = x[:n_bal].sum(axis=1)  # limbs < 2^21 over < 2^32 rows: exact
+            # limbs < 2^21 summed over < 2^32 accounts: exact
+            sums = np.stack([x[balance].sum(axis=1), x[positive].sum(axis=1)])
             yield lo, hi, _carry(cols[: plan.n_cols], 3), _carry(cols[plan.n_cols :], 3), sums
 
     def excess(self, params: RiskParams, block: AccountBlock) -> list[int]:
@@ -251,7 +262,7 @@ class VectorizedCore:
         n_a = len(params.assets)
         deficient = np.zeros(len(block), dtype=np.bool_)
         equity = excess = shortfall = 0
-        bal_sums = np.zeros(2 * INPUT_LIMBS * n_a, dtype=np.float64)
+        bal_sums = np.zeros((2, INPUT_LIMBS * n_a), dtype=np.float64)
         for lo, hi, diff, e, sums in self._chunks(params, block):
             bal_sums += sums
             neg = diff[-1] < 0  # canonical limbs: the sign is the top limb's
@@ -261,9 +272,10 @@ class VectorizedCore:
             equity += _combine([int(v) for v in e.sum(axis=1)])
             if neg.any():
                 shortfall -= _combine([int(v) for v in diff[:, neg].sum(axis=1)])
-        limb_sums = [int(v) for v in bal_sums]
-        totals = [_combine(limb_sums[3 * a : 3 * a + 3]) for a in range(n_a)]
-        liabilities = [_combine(limb_sums[3 * (n_a + a) : 3 * (n_a + a) + 3]) for a in range(n_a)]
+        # per asset, its INPUT_LIMBS limb rows (the order _put_limbs writes)
+        net, pos = ([_combine([int(v) for v in row[INPUT_LIMBS * a : INPUT_LIMBS * (a + 1)]])
+                     for a in range(n_a)] for row in bal_sums)
+        totals, liabilities = list(net), list(pos)
         debts = [pos - total for pos, total in zip(liabilities, totals, strict=True)]
         return BlockResult(deficient, Totals(
             accounts=len(block),

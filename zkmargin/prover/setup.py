@@ -18,13 +18,11 @@ temporary name and renamed, so a killed setup leaves nothing half-written behind
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from zkmargin.artifacts import sha256_file
 from zkmargin.paths import CACHE
@@ -51,10 +49,6 @@ class Keys:
     def vk_name(self) -> str:
         """File name of the verification key in the artifacts (says INSECURE if it is)."""
         return INSECURE_VK_NAME if self.insecure else SECURE_VK_NAME
-
-    def vk_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.vkey.read_text())
-        return data
 
 
 def _snarkjs(*args: str) -> list[str]:
