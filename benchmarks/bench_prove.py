@@ -3,7 +3,8 @@
 Run: .venv/bin/python benchmarks/bench_prove.py [--sizes 4,8,16] [--batches 8]
 Last line: ``accounts_per_s=<float> speedup_vs_snarkjs=<float> constraints_per_account=<int>``.
 
-For each batch size K (shape A=8, P=4, L=4), the same generated accounts are proved:
+For each batch size K (shape A=8, P=4, L=4: circuits/circuits.json ``batch-default``, the
+shape of the generated parameters), the same generated accounts are proved:
 
 * ``snarkjs fullprove``: the baseline, one ``snarkjs groth16 fullprove`` per batch (WASM
   witness + snarkjs prover, as a user of plain snarkjs would run it), one after another
@@ -34,7 +35,7 @@ from zkmargin.prover.backends import native_available
 from zkmargin.prover.info import circuit_info
 from zkmargin.prover.pipeline import ProveOptions, batch_members, prove_snapshot
 from zkmargin.prover.setup import dev_keys
-from zkmargin.prover.toolchain import build_witness_binary, compile_circuit
+from zkmargin.prover.toolchain import build_witness_binary, compile_circuit, registered_shape
 from zkmargin.prover.witness import plan_batch
 from zkmargin.statement import CircuitShape
 
@@ -76,6 +77,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=8, help="batches proved per configuration")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
+    registered = registered_shape("batch-default")  # A, P, L; --sizes gives K
     backends = ["snarkjs"] + (["native"] if native_available() else [])
     rows: list[tuple[int, str, float, float, int]] = []
     work = Path(tempfile.mkdtemp(prefix="bench-prove-"))
@@ -83,14 +85,17 @@ def main() -> None:
     secret_file.write_text(SECRET.hex())
     try:
         for k in (int(s) for s in args.sizes.split(",")):
-            shape = CircuitShape(8, 4, 4, k.bit_length() - 1)
+            shape = CircuitShape(registered.assets, registered.perps, registered.brackets,
+                                 k.bit_length() - 1)
             print(f"K={k}: one-time work (cached afterwards)", flush=True)
             circuit = compile_circuit(shape)
             timed("C++ witness generator build", lambda c=circuit: build_witness_binary(c))
             keys = dev_keys(circuit)  # INSECURE development setup: fine for timing
             info = circuit_info(shape)
             n = k * args.batches
-            snap, params = generate(work / f"k{k}", GenerateOptions(accounts=n, seed=k))
+            snap, params = generate(work / f"k{k}", GenerateOptions(
+                accounts=n, assets=shape.assets, perps=shape.perps, brackets=shape.brackets,
+                seed=k))
             base = baseline(snap, params, shape, circuit.wasm, keys.zkey, work)
             rows.append((k, "snarkjs fullprove", n / base, base, info.per_account))
             print(f"  snarkjs fullprove: {n / base:.2f} accounts/s ({base:.1f} s)", flush=True)

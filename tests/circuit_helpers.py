@@ -1,4 +1,5 @@
-"""Shared helpers for the circuit tests: one small compiled shape, witness runs."""
+"""Shared helpers for the circuit tests: one small compiled shape (``batch-test`` of
+circuits/circuits.json), witness runs."""
 
 from __future__ import annotations
 
@@ -18,11 +19,14 @@ from zkmargin.prover.toolchain import (
     ToolchainError,
     calculate_witness,
     compile_circuit,
+    registered_shape,
 )
 from zkmargin.prover.witness import BatchAccount
 from zkmargin.statement import CircuitShape
 
-BATCH = 4
+#: The registered test shape: the vectors' parameters (A=2, P=2, L=3), K = 4 accounts.
+SHAPE = registered_shape("batch-test")
+BATCH = SHAPE.batch_size
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,11 @@ class Compiled:
 def compiled() -> Compiled:
     v = load_vector("margin_cases.json")
     params = loads_params(json.dumps(v["params"]))
-    shape = CircuitShape.for_params(params, BATCH)
-    circuit = compile_circuit(shape)
-    return Compiled(params, shape, circuit, read_sym(circuit.sym), read_r1cs(circuit.r1cs))
+    if CircuitShape.for_params(params, BATCH) != SHAPE:
+        raise AssertionError(f"circuits.json batch-test {SHAPE} is not the shape of the "
+                             "test vectors' parameters")
+    circuit = compile_circuit(SHAPE)
+    return Compiled(params, SHAPE, circuit, read_sym(circuit.sym), read_r1cs(circuit.r1cs))
 
 
 def vector_accounts() -> list[BatchAccount]:

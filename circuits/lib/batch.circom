@@ -5,21 +5,30 @@ include "leaf.circom";
 include "merkle.circom";
 include "params.circom";
 
-// Batch(A, P, L, DEPTH): K = 2^DEPTH accounts, their subtree root, their totals under the
-// committed risk parameters, and ONE public output: the batch commitment.
-// Private inputs: batchIndex; per account idHash, x[A], q[P], c[P], sel[P][L] (bracket
-// hint), isReal (0 = padding); the risk parameters price[A], weight[A], mark[P],
-// bound[P][L-1], rate[P][L].
-// Output: commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient,
-//   equity, requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
-//   elements, negative = p - |v|).
+// Batch(A, P, L, DEPTH): one batch proof: K = 2^DEPTH accounts, their subtree root and
+// their totals under the committed risk parameters, bound into ONE public output.
+// Parameters:
+//   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2; DEPTH: 0..24.
+// Inputs (all private):
+//   batchIndex; per account idHash, x[A], q[P], c[P], sel[P][L] (bracket hint), isReal
+//   (0 = padding); the risk parameters price[A], weight[A], mark[P], bound[P][L-1],
+//   rate[P][L].
+// Outputs:
+//   commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient, equity,
+//     requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
+//     elements, negative = p - |v|): the one public signal.
 // Enforces: every account's margin (AccountMargin), its leaf (AccountLeaf), the subtree
-// root, the parameter checks and hash (RiskParams); a padding account is all zero with
-// idHash 0 and counts in no total (its E, R, shortfall and parts are 0 by construction).
-// Deficient accounts do not fail the proof: they are counted.
-// Caller obligation: batchIndex is whatever the prover states; the auditor checks the
-// indices 0..B-1 against the published batch files.
+//   root, the parameter checks and hash (RiskParams); a padding account is all zero with
+//   idHash 0 and counts in no total (its E, R, shortfall and parts are 0 by
+//   construction). Deficient accounts do not fail the proof: they are counted.
+// NOTE: batchIndex is whatever the prover states: the auditor checks the indices 0..B-1
+//   against the published batch files.
+// NOTE: paramsHash is only committed: the auditor compares it with the hash of the
+//   published params.json.
+// NOTE: idHash is whatever the prover states: each account holder checks its own leaf
+//   through its inclusion proof.
 template Batch(A, P, L, DEPTH) {
+    assert(A >= 1 && P >= 0 && L >= 2 && DEPTH >= 0 && DEPTH <= 24);
     var K = 2 ** DEPTH;
     signal input batchIndex;
     signal input idHash[K];

@@ -2,11 +2,18 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/poseidon.circom";
 
-// FoldHash(N, FIRST): the Python `fold_hash` (zkmargin/commitments.py): h = first
-// Poseidon over the first FIRST values, then h = Poseidon(h, next up to 11 values) until
-// all N values are absorbed. FIRST in 1..12.
-//   in[N]: field elements. out: the hash.
-// Enforces the hash; no range checks (callers range-check what they pass).
+// FoldHash(N, FIRST): the hash of N field elements, folded as the Python `fold_hash`
+// (zkmargin/commitments.py) computes it with FIRST = 12.
+// Parameters:
+//   N: number of values, >= 1.
+//   FIRST: values absorbed by the first Poseidon, 1..12.
+// Inputs:
+//   in[N]: the values, field elements.
+// Outputs:
+//   out: h = Poseidon(in[0..FIRST)) (all of in when N <= FIRST), then
+//     h = Poseidon(h, next up to 11 values) until all N values are absorbed.
+// Enforces: out is that hash (circomlib Poseidon).
+// NOTE: no range checks: the caller range-checks the values it passes.
 template FoldHash(N, FIRST) {
     assert(N >= 1 && FIRST >= 1 && FIRST <= 12);
     signal input in[N];

@@ -2,10 +2,14 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/bitify.circom";
 
-// RangeCheck(N): constrains 0 <= in < 2^N (in as an integer in [0, p)).
+// RangeCheck(N): constrains 0 <= in < 2^N.
+// Parameters:
 //   N: bit width, 1..252 (so 2^N < p and the bit decomposition is unique).
-//   in: the value.
-// Enforces everything it states; no caller obligation.
+// Inputs:
+//   in: the value, an integer in [0, p).
+// Outputs: none.
+// Enforces: in < 2^N (Num2Bits(N) decomposes it; p - 1 or 2^N cannot be decomposed).
+// NOTE: no caller obligation.
 template RangeCheck(N) {
     assert(N >= 1 && N <= 252);
     signal input in;
@@ -13,13 +17,17 @@ template RangeCheck(N) {
     bits.in <== in;
 }
 
-// SignedInt64(): a signed 64-bit quantity with |in| < 2^63, negative values written as
-// p - |in| (circom's usual representation).
-//   in: the value.
+// SignedInt64(): range-checks a signed 64-bit value; gives its leaf slot and its sign.
+// Parameters: none.
+// Inputs:
+//   in: the value, |in| < 2^63, negative values written as p - |in| (circom's usual
+//     representation).
+// Outputs:
 //   slot: in + 2^63, in [1, 2^64 - 1] (the leaf packing slot).
 //   nonNeg: 1 iff in >= 0 (bit 63 of slot).
 // Enforces: slot has 64 bits (so in is in [-2^63, 2^63) with no field wrap) and slot != 0
-// (so in != -2^63). No caller obligation.
+//   (so in != -2^63): together |in| < 2^63 exactly.
+// NOTE: no caller obligation.
 template SignedInt64() {
     signal input in;
     signal output slot;
@@ -34,13 +42,17 @@ template SignedInt64() {
     nonNeg <== bits.out[63];
 }
 
-// NonNegative(W): flag = 1 iff in >= 0, for an integer in with |in| < 2^W.
+// NonNegative(W): the sign of a signed integer whose magnitude has at most W bits.
+// Parameters:
 //   W: magnitude bound in bits, 1..251.
-//   in: the value (negative as p - |in|).
+// Inputs:
+//   in: the value, negative as p - |in|.
+// Outputs:
 //   flag: 1 iff in >= 0.
-// Enforces: in + 2^W has W + 1 bits, which both range-checks |in| < 2^W (an honest caller
-// guarantees it; a dishonest witness cannot satisfy the decomposition otherwise) and
-// yields the sign as the top bit.
+// Enforces: in + 2^W has W + 1 bits, i.e. -2^W <= in < 2^W (a value outside, or a field
+//   wrap, cannot be decomposed), and flag is its top bit.
+// NOTE: in = -2^W is accepted (with flag 0, the right sign): a caller that needs
+//   |in| < 2^W strictly checks that bound itself.
 template NonNegative(W) {
     assert(W >= 1 && W <= 251);
     signal input in;
@@ -50,7 +62,7 @@ template NonNegative(W) {
     flag <== bits.out[W];
 }
 
-// Number of bits of a non-negative compile-time integer (0 -> 0).
+// bitLength(v): the number of bits of a non-negative compile-time integer (0 -> 0).
 function bitLength(v) {
     var n = 0;
     var t = v;

@@ -2,23 +2,28 @@ pragma circom 2.1.6;
 
 include "int.circom";
 
-// AccountMargin(A, P, L): DESIGN.md section 3 for one account, exactly.
-//   A assets, P perps, L >= 2 brackets per perp (pad shorter tables, see
-//   zkmargin/circuit_inputs.py).
+// AccountMargin(A, P, L): the margin model of docs/margin.md for one account, exactly.
+// Parameters:
+//   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2 (shorter tables are
+//   padded, see zkmargin/statement.py `circuit_params`).
 // Inputs (account, private):
 //   x[A]: balances (amount x 1e8), q[P]: perp sizes (contracts x 1e8), c[P]: perp costs
-//   (USD x 1e8), all signed with |v| < 2^63 (range-checked here).
-//   sel[P][L]: bracket selector hint, one-hot (constrained here).
-// Inputs (risk parameters, shared by the batch; the CALLER must range-check them and bind
-// them to the params hash): price[A], weight[A] (bps), mark[P], bound[P][L-1] (USD x 1e8,
-// strictly increasing), rate[P][L] (ppm, non-decreasing), ded[P][L] (D_ik, F; the
-// caller computes it from bound and rate).
-// Outputs: equity E, requirement R (F = USD x 1e22, signed), deficient (1 iff E < R),
+//     (USD x 1e8), all signed with |v| < 2^63.
+//   sel[P][L]: bracket selector hint, one-hot.
+// Inputs (risk parameters, shared by the batch):
+//   price[A] (USD x 1e8), weight[A] (bps), mark[P] (USD x 1e8), bound[P][L-1] (USD x 1e8,
+//   strictly increasing), rate[P][L] (ppm, non-decreasing), ded[P][L] (D_ik, F).
+// Outputs:
+//   equity E, requirement R (F = USD x 1e22, signed), deficient (1 iff E < R),
 //   shortfall = max(0, R - E), pos[A] = max(x, 0), neg[A] = max(-x, 0),
 //   slot[A + 2P] = v + 2^63 for the leaf, in leaf order [x..., q_1, c_1, ...].
-// Enforces: value ranges, the selector is one-hot and picks the bracket containing
-// N_i = |q_i| * M_i (B_(k-1)*1e8 <= N < B_k*1e8), MM_i = N_i * r_ik - D_ik.
-// With rates non-decreasing and D continuous this equals max_k (N r_k - D_k).
+// Enforces: |v| < 2^63 for every account value (SignedInt64); the selector is one-hot and
+//   picks the bracket containing N_i = |q_i| * M_i (B_(k-1)*1e8 <= N < B_k*1e8);
+//   MM_i = N_i * r_ik - D_ik, which equals max_k (N r_k - D_k) since the rates never
+//   decrease and D is continuous; the outputs as stated.
+// NOTE: the caller range-checks the risk parameters (the ranges above) and binds them to
+//   the params hash (Batch: RiskParams).
+// NOTE: the caller derives ded from bound and rate in-circuit (Batch: RiskParams.ded).
 template AccountMargin(A, P, L) {
     assert(A >= 1 && P >= 0 && L >= 2);
     signal input x[A];

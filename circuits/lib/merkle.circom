@@ -2,9 +2,17 @@ pragma circom 2.1.6;
 
 include "circomlib/circuits/poseidon.circom";
 
-// SubtreeRoot(DEPTH): root of the binary Poseidon tree over 2^DEPTH leaves
-// (node = Poseidon(left, right)), as zkmargin/merkle.py builds it.
-//   leaves[2^DEPTH], root. Enforces the hashing; leaves are whatever the caller passes.
+// SubtreeRoot(DEPTH): the root of the binary Poseidon tree over 2^DEPTH leaves, as
+// zkmargin/merkle.py builds it.
+// Parameters:
+//   DEPTH: tree depth, 0..24 (K = 2^DEPTH leaves; at depth 0 the root is the leaf).
+// Inputs:
+//   leaves[2^DEPTH]: the leaves, left to right.
+// Outputs:
+//   root: the root, every node = Poseidon(left, right).
+// Enforces: the hashing.
+// NOTE: the leaves are whatever the caller passes: the caller constrains them (Batch
+//   wires AccountLeaf outputs).
 template SubtreeRoot(DEPTH) {
     assert(DEPTH >= 0 && DEPTH <= 24);
     var K = 2 ** DEPTH;

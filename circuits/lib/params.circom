@@ -3,15 +3,22 @@ pragma circom 2.1.6;
 include "int.circom";
 include "fold.circom";
 
-// RiskParams(A, P, L), L >= 2: range- and shape-checks the risk parameters, derives the bracket
-// deductions D_ik and hashes everything (zkmargin/circuit_inputs.py `params_hash`).
-//   price[A], mark[P]: USD x 1e8 in [1, 2^63); weight[A]: bps in [0, 10000];
-//   bound[P][L-1]: USD x 1e8 in [1, 2^63), strictly increasing per perp;
-//   rate[P][L]: ppm in [0, 10^6], non-decreasing per perp.
-//   ded[P][L]: D_i1 = 0, D_ik = D_i(k-1) + bound_i(k-1) * 1e8 * (rate_ik - rate_i(k-1)).
-//   hash: FoldHash([A, P, L, price.., weight.., mark.., bound.. (perp-major), rate..]).
-// Enforces all of the above; no caller obligation.
+// RiskParams(A, P, L): checks the risk parameters, derives the bracket deductions D_ik
+// and hashes everything, as zkmargin/statement.py `params_hash` does.
+// Parameters:
+//   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2.
+// Inputs:
+//   price[A], mark[P]: USD x 1e8; weight[A]: bps; bound[P][L-1]: bracket upper edges,
+//   USD x 1e8; rate[P][L]: maintenance rates, ppm.
+// Outputs:
+//   ded[P][L]: D_i0 = 0, D_ik = D_i(k-1) + bound_i(k-1) * 1e8 * (rate_ik - rate_i(k-1)).
+//   hash: FoldHash([A, P, L, price.., weight.., mark.., bound.. (perp-major),
+//     rate.. (perp-major)]).
+// Enforces: price, mark in [1, 2^63); weight in [0, 10000]; bound in [1, 2^63), strictly
+//   increasing per perp; rate in [0, 10^6], non-decreasing per perp; ded and hash.
+// NOTE: no caller obligation.
 template RiskParams(A, P, L) {
+    assert(A >= 1 && P >= 0 && L >= 2);
     signal input price[A];
     signal input weight[A];
     signal input mark[P];
@@ -31,7 +38,6 @@ template RiskParams(A, P, L) {
         weightHi[a] = RangeCheck(14);
         weightHi[a].in <== 10000 - weight[a];
     }
-    assert(A >= 1 && P >= 0 && L >= 2);
     component markOk[P];
     component lastOk[P];
     component boundOk[P][L];

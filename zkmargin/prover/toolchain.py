@@ -1,8 +1,13 @@
 """The pinned circom/snarkjs toolchain from ./node_modules, run as subprocesses.
 
-Circuits are compiled per shape ``(A, P, L, DEPTH)`` into a cache directory keyed by a
-content hash of the template sources, the shape, the compiler version and the cache
-layout, so a second use of the same shape compiles nothing.
+A circuit is one ``component main`` instantiating a template of ``circuits/lib/``: the
+batch circuit ``Batch(A, P, L, DEPTH)`` of any shape (:func:`compile_circuit`), or any
+template with compile-time parameters (:func:`compile_template`, :func:`compile_main`).
+``circuits/circuits.json`` names the instantiations that the tests, the demo and the
+benchmarks compile (:func:`registry`, :func:`registered_shape`, :func:`compile_named`).
+Each compiles into a cache directory under ``CACHE/circuits`` keyed by a content hash of
+the template sources, the template and its parameters, the compiler version and the
+cache layout, so a second use of the same main compiles nothing.
 
 Witnesses come from one of two calculators that circom generates from the same code:
 the WASM one (run by snarkjs) and the C++ one, whose binary is built on first use with
@@ -18,11 +23,12 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from zkmargin.errors import ZkMarginError
-from zkmargin.paths import CACHE, CIRCUITS_LIB, NODE_MODULES
+from zkmargin.paths import CACHE, CIRCUITS_JSON, CIRCUITS_LIB, NODE_MODULES
 from zkmargin.statement import CircuitShape
 
 COMPILE_TIMEOUT = 1800
@@ -104,10 +110,141 @@ def snarkjs_version() -> str:
     return str(doc["version"])
 
 
+#: The template of the batch circuit and its file in ``circuits/lib/`` (without ``.circom``).
+BATCH_FILE = "batch"
+BATCH_TEMPLATE = "Batch"
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_FILE = re.compile(r"[a-z0-9_]+")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_REGISTRY_KEYS = {"file", "template", "params", "pubs"}
+
+
 @dataclass(frozen=True)
-class CompiledCircuit:
-    shape: CircuitShape
+class MainSpec:
+    """One ``component main``: ``template(*params)`` from ``circuits/lib/<file>.circom``.
+
+    The fields of an entry of ``circuits/circuits.json`` (the circomkit format that
+    semaphore's ``packages/circuits/circuits.json`` uses): ``pubs`` names the inputs made
+    public (none by default; the main's outputs are public anyway).
+    """
+
+    file: str
+    template: str
+    params: tuple[int, ...] = ()
+    pubs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _FILE.fullmatch(self.file):
+            raise ZkMarginError(f"circuit file {self.file!r}: expected a name like 'batch' "
+                                "(a file of circuits/lib without .circom)")
+        for what, name in (("template", self.template), *(("public input", p)
+                                                           for p in self.pubs)):
+            if not _IDENT.fullmatch(name):
+                raise ZkMarginError(f"{what} {name!r} is not a circom identifier")
+        for v in self.params:
+            if type(v) is not int:
+                raise ZkMarginError(f"{self.template} parameter {v!r} is not an integer")
+
+    @property
+    def is_batch(self) -> bool:
+        return (self.file, self.template, len(self.params)) == (BATCH_FILE, BATCH_TEMPLATE, 4)
+
+    @property
+    def shape(self) -> CircuitShape:
+        """The batch shape of a ``Batch(A, P, L, DEPTH)`` main."""
+        if not self.is_batch:
+            raise ZkMarginError(f"{self.describe()} is not the batch circuit "
+                                f"{BATCH_TEMPLATE}(A, P, L, DEPTH) of {BATCH_FILE}.circom")
+        return CircuitShape(*self.params)
+
+    def describe(self) -> str:
+        return f"{self.template}({', '.join(map(str, self.params))}) of {self.file}.circom"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "template": self.template,
+                               "params": list(self.params)}
+        if self.pubs:
+            out["pubs"] = list(self.pubs)
+        return out
+
+    def main_source(self) -> str:
+        public = f" {{public [{', '.join(self.pubs)}]}}" if self.pubs else ""
+        return (
+            "pragma circom 2.1.6;\n"
+            f'include "{self.file}.circom";\n'
+            f"component main{public} = {self.template}({', '.join(map(str, self.params))});\n"
+        )
+
+
+def batch_spec(shape: CircuitShape) -> MainSpec:
+    """The main of the batch circuit of ``shape``."""
+    return MainSpec(BATCH_FILE, BATCH_TEMPLATE,
+                    (shape.assets, shape.perps, shape.brackets, shape.depth))
+
+
+def _registry_entry(name: str, entry: Any) -> MainSpec:
+    where = f"{CIRCUITS_JSON}, entry {name!r}"
+    if not _NAME.fullmatch(name):
+        raise ZkMarginError(f"{where}: names are lower-case words joined by '-'")
+    if not isinstance(entry, dict):
+        raise ZkMarginError(f"{where}: expected an object, got {entry!r}")
+    unknown = sorted(set(entry) - _REGISTRY_KEYS)
+    if unknown or "file" not in entry or "template" not in entry:
+        raise ZkMarginError(f"{where}: expected the keys file, template and optionally "
+                            f"params, pubs; got {sorted(entry)}")
+    file, template = entry["file"], entry["template"]
+    params, pubs = entry.get("params", []), entry.get("pubs", [])
+    if not (isinstance(file, str) and isinstance(template, str) and isinstance(params, list)
+            and isinstance(pubs, list) and all(isinstance(p, str) for p in pubs)):
+        raise ZkMarginError(f"{where}: file and template are strings, params a list of "
+                            "integers, pubs a list of strings")
+    try:
+        spec = MainSpec(file, template, tuple(params), tuple(pubs))
+    except ZkMarginError as exc:
+        raise ZkMarginError(f"{where}: {exc}") from None
+    if not (CIRCUITS_LIB / f"{file}.circom").is_file():
+        raise ZkMarginError(f"{where}: {CIRCUITS_LIB / file}.circom does not exist")
+    return spec
+
+
+@cache
+def _registry() -> dict[str, MainSpec]:
+    try:
+        doc = json.loads(CIRCUITS_JSON.read_text())
+    except (OSError, ValueError) as exc:
+        raise ZkMarginError(f"{CIRCUITS_JSON}: cannot read the circuit registry: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ZkMarginError(f"{CIRCUITS_JSON}: expected an object of name -> circuit")
+    return {name: _registry_entry(name, entry) for name, entry in doc.items()}
+
+
+def registry() -> dict[str, MainSpec]:
+    """The named mains of ``circuits/circuits.json``, validated, in file order."""
+    return dict(_registry())
+
+
+def registered(name: str) -> MainSpec:
+    """The registry entry ``name``; an error lists the registered names."""
+    specs = _registry()
+    if name not in specs:
+        raise ZkMarginError(f"no circuit {name!r} in {CIRCUITS_JSON}; registered: "
+                            f"{', '.join(specs)}")
+    return specs[name]
+
+
+def registered_shape(name: str) -> CircuitShape:
+    """The batch shape of the registered ``Batch`` main ``name`` (e.g. ``batch-test``)."""
+    return registered(name).shape
+
+
+class CompiledMain:
+    """The files of a compiled main in its cache directory (set by the subclasses)."""
+
     directory: Path
+
+    @property
+    def spec(self) -> MainSpec:
+        raise NotImplementedError
 
     @property
     def r1cs(self) -> Path:
@@ -155,23 +292,53 @@ class CompiledCircuit:
         return max(self.constraints + public, 1).bit_length()
 
 
-def circuit_id(shape: CircuitShape, version: str) -> str:
+@dataclass(frozen=True)
+class CompiledCircuit(CompiledMain):
+    """A compiled batch circuit ``Batch(A, P, L, DEPTH)``."""
+
+    shape: CircuitShape
+    directory: Path
+
+    @property
+    def spec(self) -> MainSpec:
+        return batch_spec(self.shape)
+
+
+@dataclass(frozen=True)
+class CompiledTemplate(CompiledMain):
+    """A compiled main of any other template (:func:`compile_template`)."""
+
+    main: MainSpec
+    directory: Path
+
+    @property
+    def spec(self) -> MainSpec:
+        return self.main
+
+
+def _content_id(key: bytes, version: str) -> str:
     h = hashlib.sha256()
     for src in sorted(CIRCUITS_LIB.glob("*.circom")):
         h.update(src.name.encode() + b"\0" + src.read_bytes() + b"\0")
-    h.update(json.dumps([shape.assets, shape.perps, shape.brackets, shape.depth]).encode())
+    h.update(key)
     h.update(version.encode())
     h.update(b"\0layout " + LAYOUT.encode())
     return h.hexdigest()[:16]
 
 
+def circuit_id(shape: CircuitShape, version: str) -> str:
+    """The cache id of the batch circuit of ``shape``."""
+    return _content_id(
+        json.dumps([shape.assets, shape.perps, shape.brackets, shape.depth]).encode(), version)
+
+
+def main_id(spec: MainSpec, version: str) -> str:
+    """The cache id of any other main (its key is a JSON object, the batch's a list)."""
+    return _content_id(json.dumps(spec.to_json(), sort_keys=True).encode(), version)
+
+
 def main_source(shape: CircuitShape) -> str:
-    return (
-        "pragma circom 2.1.6;\n"
-        'include "batch.circom";\n'
-        f"component main = Batch({shape.assets}, {shape.perps}, {shape.brackets}, "
-        f"{shape.depth});\n"
-    )
+    return batch_spec(shape).main_source()
 
 
 def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
@@ -179,9 +346,43 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
     version = circom_version()
     cid = circuit_id(shape, version)
     name = f"batch-{shape.assets}-{shape.perps}-{shape.brackets}-{shape.depth}-{cid}"
-    target = CACHE / "circuits" / name
+    info = {"shape": [shape.assets, shape.perps, shape.brackets, shape.depth],
+            "circuit_id": cid, "compiler": version, "layout": LAYOUT}
+    return CompiledCircuit(shape, _compile(main_source(shape), CACHE / "circuits" / name, info))
+
+
+def compile_main(spec: MainSpec) -> CompiledMain:
+    """Compile (or reuse) ``spec``. A ``Batch(A, P, L, DEPTH)`` main goes through
+    :func:`compile_circuit` (the same cache directory as ``zkmargin prove``)."""
+    if spec.is_batch and not spec.pubs:
+        return compile_circuit(spec.shape)
+    version = circom_version()
+    cid = main_id(spec, version)
+    params = "".join(f"-{p}" for p in spec.params)
+    name = f"{spec.file}-{spec.template}{params}-{cid}"
+    info = {"main": spec.to_json(), "circuit_id": cid, "compiler": version, "layout": LAYOUT}
+    return CompiledTemplate(spec, _compile(spec.main_source(), CACHE / "circuits" / name, info))
+
+
+def compile_template(file: str, template: str, params: Sequence[int] = ()) -> CompiledMain:
+    """Compile (or reuse) ``component main = template(*params)`` of ``circuits/lib/file``
+    (``file`` without ``.circom``); the main's outputs are its public signals."""
+    return compile_main(MainSpec(file, template, tuple(params)))
+
+
+def compile_named(name: str) -> CompiledMain:
+    """Compile (or reuse) the main registered as ``name`` in ``circuits/circuits.json``."""
+    return compile_main(registered(name))
+
+
+def _compile(source: str, target: Path, info: dict[str, Any]) -> Path:
+    """Compile the main ``source`` into ``target`` unless it is there already.
+
+    The build runs in a temporary sibling directory renamed into place when done, so a
+    cache directory is never half-written and concurrent builds of one main are harmless.
+    """
     if (target / "info.json").exists():
-        return CompiledCircuit(shape, target)
+        return target
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
@@ -189,7 +390,7 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
         shutil.copytree(_tool("circomlib", "circuits"), work / "circomlib" / "circuits")
         for src in CIRCUITS_LIB.glob("*.circom"):
             shutil.copy(src, work / src.name)
-        (work / f"{STEM}.circom").write_text(main_source(shape))
+        (work / f"{STEM}.circom").write_text(source)
         out = run("circom compile",
                   [_node(), str(_tool("circom2", "cli.js")), f"{STEM}.circom", "--r1cs",
                    "--wasm", "--c", "--sym", "--O2", "-o", "."],
@@ -201,9 +402,7 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
                 key, _, val = clean.partition(":")
                 if val.strip().isdigit():
                     stats[key.strip()] = int(val.strip())
-        info = {"shape": [shape.assets, shape.perps, shape.brackets, shape.depth],
-                "circuit_id": cid, "compiler": version, "layout": LAYOUT, "stats": stats}
-        (work / "info.json").write_text(json.dumps(info, indent=2))
+        (work / "info.json").write_text(json.dumps({**info, "stats": stats}, indent=2))
         shutil.rmtree(work / "circomlib")
         try:
             work.rename(target)
@@ -212,7 +411,7 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return CompiledCircuit(shape, target)
+    return target
 
 
 def _cpu_count() -> int:
@@ -230,14 +429,14 @@ def _make_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
-def _fix_hint(circuit: CompiledCircuit) -> str:
+def _fix_hint(circuit: CompiledMain) -> str:
     return (
         f"To fix: install the Debian packages {CPP_PACKAGES} (`make setup` does it when run "
         f"as root), then delete {circuit.cpp_failure} to retry; or use engine='wasm'."
     )
 
 
-def _unavailable(circuit: CompiledCircuit) -> CppUnavailableError:
+def _unavailable(circuit: CompiledMain) -> CppUnavailableError:
     detail = circuit.cpp_failure.read_text(errors="replace")
     return CppUnavailableError(
         "C++ witness generator build (an earlier attempt, recorded)",
@@ -283,7 +482,7 @@ def _make(cmd: list[str], cwd: Path) -> None:
                              f"exit status {proc.returncode}\n{proc.stdout}")
 
 
-def build_witness_binary(circuit: CompiledCircuit) -> Path:
+def build_witness_binary(circuit: CompiledMain) -> Path:
     """Build (once) and return the circuit's C++ witness generator.
 
     The binary is cached in ``circuit_cpp/``; concurrent callers wait on a lock file and
@@ -309,7 +508,7 @@ def build_witness_binary(circuit: CompiledCircuit) -> Path:
                                   ["make", "-C", str(circuit.cpp_dir)], str(exc)) from None
 
 
-def _build_locked(circuit: CompiledCircuit) -> Path:
+def _build_locked(circuit: CompiledMain) -> Path:
     binary = circuit.cpp_binary
     with _locked(circuit.directory / ".cpp-build.lock"):
         if binary.exists():
@@ -352,7 +551,7 @@ def _resolve_engine(engine: Engine | None) -> Engine:
     raise ZkMarginError(f"{where} must be one of auto, cpp, wasm; got {chosen!r}")
 
 
-def calculate_witness(circuit: CompiledCircuit, inputs: dict[str, Any], out: Path,
+def calculate_witness(circuit: CompiledMain, inputs: dict[str, Any], out: Path,
                       engine: Engine | None = None) -> Path:
     """Compute the witness of ``inputs`` into ``out`` (a ``.wtns`` file).
 
@@ -393,13 +592,13 @@ def calculate_witness(circuit: CompiledCircuit, inputs: dict[str, Any], out: Pat
     return out
 
 
-def _wasm_witness(circuit: CompiledCircuit, input_path: Path, out: Path) -> None:
+def _wasm_witness(circuit: CompiledMain, input_path: Path, out: Path) -> None:
     run("witness calculation",
         [_node(), str(_tool("snarkjs", "build/cli.cjs")), "wtns", "calculate",
          str(circuit.wasm), str(input_path), str(out)], timeout=WITNESS_TIMEOUT)
 
 
-def _cpp_witness(circuit: CompiledCircuit, binary: Path, input_path: Path, out: Path) -> None:
+def _cpp_witness(circuit: CompiledMain, binary: Path, input_path: Path, out: Path) -> None:
     cmd = [str(binary), str(input_path), str(out)]
     try:
         run("witness calculation (C++)", cmd, timeout=WITNESS_TIMEOUT)
