@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import run_node
 from zkmargin.commitments import (
+    LEAF_TAG,
     SLOT_OFFSET,
     account_id_digest,
     account_leaf,
@@ -18,12 +20,13 @@ from zkmargin.commitments import (
     derive_salt,
     id_hash,
     leaf_from_fields,
+    leaf_width,
     pack_values,
     padding_leaf,
     unpack_values,
 )
 from zkmargin.fixed import I63
-from zkmargin.poseidon import Poseidon
+from zkmargin.poseidon import Poseidon, get_poseidon
 
 MAX = I63 - 1
 value63 = st.one_of(st.sampled_from([0, 1, -1, MAX, -MAX]), st.integers(-MAX, MAX))
@@ -93,11 +96,36 @@ def test_leaf_structure(hasher: Poseidon) -> None:
     bal, qty, cost = [10, -20], [3], [-4]
     fields = pack_values(account_slots(bal, qty, cost))
     assert len(fields) == 2
-    assert account_leaf(idh, bal, qty, cost, hasher) == hasher.hash((idh, *fields))
-    # more than 11 fields fold: Poseidon(Poseidon(idh, f1..f11), f12..)
+    assert account_leaf(idh, bal, qty, cost, hasher) == hasher.hash((LEAF_TAG, idh, *fields))
+    # more than 10 fields fold: Poseidon(tag, idh, f1..f10), then Poseidon(h, f11..)
     many = list(range(1, 14))
-    first = hasher.hash((idh, *many[:11]))
-    assert leaf_from_fields(idh, many, hasher) == hasher.hash((first, *many[11:]))
+    first = hasher.hash((LEAF_TAG, idh, *many[:10]))
+    assert leaf_from_fields(idh, many, hasher) == hasher.hash((first, *many[10:]))
+    # 11 fields would leave a 2-input Poseidon(h, f11): a zero field is appended
+    eleven = many[:11]
+    first = hasher.hash((LEAF_TAG, idh, *eleven[:10]))
+    assert leaf_from_fields(idh, eleven, hasher) == hasher.hash((first, eleven[10], 0))
+
+
+@pytest.mark.parametrize("fields", range(1, 80))
+def test_no_leaf_hash_has_two_inputs(fields: int) -> None:
+    """A leaf never uses a 2-input Poseidon (the hash of an inner node), for any shape, so
+    no account can pose as a subtree (attack "node as leaf")."""
+    widths = []
+
+    class Recorder:
+        name = "recorder"
+
+        def hash(self, inputs: Sequence[int]) -> int:
+            widths.append(len(inputs))
+            return get_poseidon("fast").hash(inputs)
+
+        def hash_pairs(self, flat: Sequence[int]) -> list[int]:
+            raise AssertionError("a leaf hashes no pairs")
+
+    leaf_from_fields(7, list(range(1, fields + 1)), Recorder())
+    assert widths and min(widths) >= 3, widths
+    assert leaf_width(fields) in (fields + 2, fields + 3)
 
 
 def test_leaf_binds_every_value(hasher: Poseidon) -> None:
@@ -132,16 +160,19 @@ def test_leaves_match_circomlibjs() -> None:
     fast = [account_leaf(*c, hasher=get_poseidon("fast")) for c in cases]
     ref = [account_leaf(*c, hasher=get_poseidon("reference")) for c in cases]
     assert fast == ref
-    # circomlibjs, folding by hand the same way: one Poseidon per 11 fields
+    # circomlibjs, folding by hand the same way: [tag, id hash, fields, zero padding], the
+    # first 12 in one Poseidon, then the chain and up to 11 more per Poseidon
     payload = []
     for idh, bal, qty, cost in cases:
-        payload.append([str(idh), *[str(f) for f in pack_values(account_slots(bal, qty, cost))]])
+        fields = pack_values(account_slots(bal, qty, cost))
+        values = [LEAF_TAG, idh, *fields]
+        values += [0] * (leaf_width(len(fields)) - len(values))
+        payload.append([str(v) for v in values])
     # the node helper hashes flat lists; fold in Python only over its outputs
     results = []
     for inputs in payload:
-        node = inputs[0]
-        rest = inputs[1:]
-        for j in range(0, len(rest), 11):
-            node = run_node("poseidon.js", [[node, *rest[j : j + 11]]])[0]
+        node = run_node("poseidon.js", [inputs[:12]])[0]
+        for j in range(12, len(inputs), 11):
+            node = run_node("poseidon.js", [[node, *inputs[j : j + 11]]])[0]
         results.append(int(node))
     assert results == fast

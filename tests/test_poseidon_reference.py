@@ -18,6 +18,7 @@ from zkmargin.field import SNARK_FIELD
 from zkmargin.poseidon.reference import (
     PARTIAL_ROUNDS,
     PoseidonConstants,
+    _bits,
     poseidon_constants,
     poseidon_reference,
 )
@@ -120,3 +121,11 @@ def test_rejects_negative_input() -> None:
 def test_rejects_bad_arity(count: int) -> None:
     with pytest.raises(ValueError, match=rf"takes 1\.\.16 inputs, got {count}"):
         poseidon_reference([1] * count)
+
+
+def test_grain_seed_bits_refuse_values_that_do_not_fit() -> None:
+    """A raise, not an assert: a too-wide seed field would be truncated under python -O."""
+    assert _bits(5, 4) == [0, 1, 0, 1]
+    for value in (16, -1):
+        with pytest.raises(ValueError, match=rf"{value} does not fit in 4 bits"):
+            _bits(value, 4)

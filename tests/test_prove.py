@@ -20,6 +20,7 @@ import pytest
 
 from tests.support.cli import ROOT, ZKMARGIN, zk, zk_json
 from tests.support.node import SNARKJS
+from tests.support.ptau import random_ptau
 from zkmargin.artifacts import sha256_file
 from zkmargin.commitments import account_id_digest, account_leaf, derive_salt, id_hash, padding_leaf
 from zkmargin.merkle import MerkleTree, root_from_path
@@ -249,8 +250,9 @@ def test_bad_row_stops_before_any_output(tmp_path: Path) -> None:
 
 
 def test_production_ptau_path(tmp_path: Path) -> None:
-    """--ptau runs phase 2 over a given ptau file (here our dev file stands in for a
-    ceremony's); the keys are not flagged insecure; a too small ptau is refused by name."""
+    """--ptau runs a single-party phase 2 over a given ptau file (a random, discarded tau
+    stands in for a ceremony's); the keys are not flagged insecure; a too small ptau and
+    the development ptau are refused by name."""
     from zkmargin.prover.ptau import dev_ptau
 
     snap, params, secret = snapshot(tmp_path, 2, seed=5)
@@ -261,9 +263,18 @@ def test_production_ptau_path(tmp_path: Path) -> None:
     assert str(small) in proc.stderr and "2^10" in proc.stderr and "2^12" in proc.stderr
     assert not (tmp_path / "a").exists()
 
+    # the development ptau has a public tau: refused (attack "setup trapdoor" (b))
+    proc = zk("prove", str(snap), "--params", str(params), "--out", str(tmp_path / "d"),
+              "--batch-size", "1", "--ptau", str(dev_ptau(12)))
+    assert proc.returncode == 1
+    assert "INSECURE development powers of tau" in proc.stderr
+    assert "its tau is the development setup's public tau" in proc.stderr
+    assert not (tmp_path / "d").exists()
+
     out = tmp_path / "b"
+    ceremony_ptau = random_ptau(12, tmp_path / "ceremony.ptau")
     summary = zk_ok("prove", str(snap), "--params", str(params), "--out", str(out),
-                    "--batch-size", "1", "--ptau", str(dev_ptau(12)), "--witness", "wasm",
+                    "--batch-size", "1", "--ptau", str(ceremony_ptau), "--witness", "wasm",
                     "--salt-secret", str(secret))
     assert summary["insecure_setup"] is False and summary["batches"] == 2
     manifest = json.loads((out / "manifest.json").read_text())

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from zkmargin.atomic import write_text_atomic
+from zkmargin.atomic import PRIVATE, write_text_atomic
 
 MANIFEST = "manifest.json"
 PARAMS = "params.json"
@@ -86,7 +87,10 @@ class InclusionIndex:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # every account's id, salt and balances: readable by the exchange only
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
+        path.chmod(PRIVATE)
         self.db = sqlite3.connect(path)
         self.db.executescript(self.SCHEMA)
 

@@ -302,7 +302,12 @@ class TerminalEvents:
               help="Witness calculator. auto: the C++ generator if already built, or built "
                    "now (~2 min, once per circuit) when 240+ batches remain; else WASM.")
 @click.option("--ptau", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Prepared powers of tau from a public ceremony (production setup).")
+              help="Prepared powers of tau of a public phase-1 ceremony. With --zkey: the file "
+                   "the ceremony's key was set up from; alone: a single-party phase 2 (the "
+                   "exchange is the only contributor: no evidence for anyone else).")
+@click.option("--zkey", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The final key of a `zkmargin ceremony` (needs --ptau; verified against "
+                   "the circuit and the ptau before use).")
 @click.option("--dev-setup", is_flag=True,
               help="Use the INSECURE local development setup (the default without --ptau).")
 @click.option("--salt-secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -314,7 +319,8 @@ class TerminalEvents:
 @reports_errors
 def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
           workers: int | None, backend: str | None, engine: str, ptau: Path | None,
-          dev_setup: bool, salt_secret: Path | None, fmt: str | None, as_json: bool) -> None:
+          zkey: Path | None, dev_setup: bool, salt_secret: Path | None, fmt: str | None,
+          as_json: bool) -> None:
     """Prove every account of SNAPSHOT in Groth16 batch proofs; write artifacts to OUT.
 
     Checks the snapshot with the exact core first (bad rows stop the run before any file
@@ -335,11 +341,14 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
     if ptau is not None and dev_setup:
         raise click.BadParameter("choose one of --ptau FILE and --dev-setup",
                                  param_hint="--ptau")
+    if zkey is not None and ptau is None:
+        raise click.BadParameter("--zkey needs --ptau, the powers of tau the ceremony's key "
+                                 "was set up from", param_hint="--zkey")
     opts = ProveOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE,
                         workers=workers or ProveOptions().workers,
                         backend=backend or _default_backend(),
-                        engine=cast(Engine, engine), ptau=ptau, salt_secret=salt_secret,
-                        fmt=fmt)
+                        engine=cast(Engine, engine), ptau=ptau, zkey=zkey,
+                        salt_secret=salt_secret, fmt=fmt)
     events = TerminalEvents(quiet=as_json)
     try:
         result = prove_snapshot(snapshot, params_path, out, opts, events)
@@ -381,26 +390,51 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
 @click.option("--verifier", "impl", type=click.Choice(["fast", "reference"]), default="fast",
               show_default=True, help="Groth16 verifier: fast (native pairing) or reference "
                                       "(py_ecc, readable, slow).")
+@click.option("--ptau", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None,
+              help="The phase-1 powers of tau YOU trust (a public ceremony's file, by its "
+                   "sha256; nothing is downloaded): verifies the published zkey against it "
+                   "and the recompiled circuit, with every phase-2 contribution.")
+@click.option("--expect-contribution", "expected", multiple=True, metavar="HASH",
+              help="A phase-2 contribution hash you trust (a contributor gave it to you); "
+                   "repeatable. Each must be in the verified chain (needs --ptau).")
 @reports_errors
-def audit(directory: Path, as_json: bool, policy: str, impl: str) -> None:
+def audit(directory: Path, as_json: bool, policy: str, impl: str, ptau: Path | None,
+          expected: tuple[str, ...]) -> None:
     """Verify an artifact DIRECTORY of `zkmargin prove`, stopping at the first failure.
 
     \b
     Checks, in order: the manifest; the sha256 of every file (and no unlisted file); the
-    verification key the manifest names; the params hash of params.json; batch indices
-    0..B-1 without gaps; per batch, the commitment recomputed from batch.json equals the
-    public signal and the Groth16 proof verifies (EVM semantics); account counts; the tree
-    over the batch roots gives the root; the batch totals sum to the published totals.
+    circuit, recompiled here from these sources, has the r1cs the manifest names; the
+    verification key is bound to it through the published zkey (same constraints, same
+    key); the setup (the INSECURE development setup is recognised by recomputation; with
+    --ptau the whole phase-1 and phase-2 chain, and each --expect-contribution); the params
+    hash of params.json; batch indices 0..B-1 without gaps; per batch, the commitment
+    recomputed from batch.json equals the public signal and the Groth16 proof verifies
+    (EVM semantics); account counts; the tree over the batch roots gives the root; the
+    batch totals sum to the published totals.
 
+    \b
+    The report states separately: proofs valid; key bound to this circuit; phase 1
+    verified (or not checked); independent contributions found; INSECURE setup.
     Exit codes: 0 valid; 1 a check failed (the file and the check are named); 2 valid but
     --policy strict and some account is deficient.
     """
-    from zkmargin.verifier.audit import AuditError
+    from zkmargin.verifier.audit import AuditError, normalise_contribution_hash
     from zkmargin.verifier.audit import audit as run_audit
 
+    if expected and ptau is None:
+        raise click.BadParameter("needs --ptau: only a chain verified against the ptau you "
+                                 "trust shows who contributed", param_hint="--expect-contribution")
+    for h in expected:
+        try:
+            normalise_contribution_hash(h)
+        except ZkMarginError as exc:
+            raise click.BadParameter(str(exc), param_hint="--expect-contribution") from None
     try:
         with progress_if(not as_json, "verifying batches") as advance:
-            report = run_audit(directory, impl=impl, progress=advance)
+            report = run_audit(directory, impl=impl, ptau=ptau, expected=expected,
+                               progress=advance)
     except AuditError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "file": exc.file, "check": exc.check,
@@ -538,9 +572,11 @@ def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
                "(first run: compile + INSECURE dev setup, then cached)")
     ctx.invoke(prove, snapshot=out / "snapshot.csv", params_path=out / "params.json",
                out=artifacts, batch_size=batch_size, workers=None, backend=None, engine="auto",
-               ptau=None, dev_setup=True, salt_secret=None, fmt=None, as_json=False)
+               ptau=None, zkey=None, dev_setup=True, salt_secret=None, fmt=None,
+               as_json=False)
     click.echo("\n== 4/5 audit the artifacts (what an auditor runs)")
-    ctx.invoke(audit, directory=artifacts, as_json=False, policy="report", impl="fast")
+    ctx.invoke(audit, directory=artifacts, as_json=False, policy="report", impl="fast",
+               ptau=None, expected=())
     holder = "acct-000000000"
     proof_file = out / f"inclusion-{holder}.json"
     click.echo(f"\n== 5/5 inclusion proof of {holder} (what the account holder runs)")
@@ -550,6 +586,130 @@ def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
     click.echo(f"proof artifacts:   {artifacts}/ (manifest.json, batches/, tree/; "
                "private/ stays with the exchange)")
     click.echo(f"inclusion proof:   {proof_file}")
+
+
+@main.group()
+def ceremony() -> None:
+    """The multi-party phase-2 setup of the batch circuit's key.
+
+    \b
+    Nobody may know the key's trapdoor, least of all the exchange: a proof under a key
+    whose trapdoor someone knows can state anything. Phase 1 is a public powers-of-tau
+    ceremony (its file, identified by sha256). Phase 2 is run here:
+      exchange      zkmargin ceremony init --params P --batch-size K --ptau PTAU --out c0.zkey
+      each party    zkmargin ceremony contribute c0.zkey c1.zkey --name "Auditor A"
+                    (on its own machine, with only the zkey; it records the printed hash)
+      anyone        zkmargin ceremony beacon c2.zkey final.zkey --beacon <future block hash>
+      anyone        zkmargin ceremony verify final.zkey --params P --batch-size K --ptau PTAU
+      exchange      zkmargin prove ... --zkey final.zkey --ptau PTAU
+      auditor       zkmargin audit DIR --ptau PTAU --expect-contribution <hash> ...
+    One honest contributor is enough. See docs/trust.md.
+    """
+
+
+def _shape_circuit(params_path: Path, batch_size: int) -> Any:
+    from zkmargin.params import load_params
+    from zkmargin.prover.toolchain import compile_circuit
+    from zkmargin.statement import CircuitShape
+
+    return compile_circuit(CircuitShape.for_params(load_params(params_path), batch_size))
+
+
+def _show_contributions(contributions: Any, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([c.to_json() for c in contributions]))
+        return
+    for c in contributions:
+        click.echo(f"  {c.index}. {c.kind} '{c.name}'")
+        click.echo(f"     hash {c.hash}")
+
+
+_PARAMS_OPTION = click.option(
+    "--params", "params_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The risk parameters: their shape (A, P, L) and --batch-size pick the circuit.")
+_BATCH_OPTION = click.option("--batch-size", type=PowerOfTwo(), required=True,
+                             help="K: accounts per proof, as `prove` will use it.")
+_PTAU_OPTION = click.option("--ptau", type=click.Path(dir_okay=False, exists=True,
+                                                      path_type=Path), required=True,
+                            help="The prepared phase-1 powers of tau (a public ceremony's).")
+
+
+@ceremony.command("init")
+@_PARAMS_OPTION
+@_BATCH_OPTION
+@_PTAU_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The initial zkey to hand to the first contributor.")
+@reports_errors
+def ceremony_init(params_path: Path, batch_size: int, ptau: Path, out: Path) -> None:
+    """Start phase 2: the initial key of the batch circuit over PTAU (no contribution yet;
+    never prove with it). The development ptau is refused."""
+    from zkmargin.artifacts import sha256_file
+    from zkmargin.prover.setup import init
+
+    circuit = _shape_circuit(params_path, batch_size)
+    init(circuit, ptau, out)
+    click.echo(f"wrote {out}: circuit r1cs sha256 {sha256_file(circuit.r1cs)}, ptau "
+               f"{ptau.name} sha256 {sha256_file(ptau)}")
+    click.echo("next: each independent party runs `zkmargin ceremony contribute` on it")
+
+
+@ceremony.command("contribute")
+@click.argument("zkey_in", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("zkey_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="Who contributes (recorded in the key, public).")
+@click.option("--json", "as_json", is_flag=True, help="Print the contribution as JSON.")
+@reports_errors
+def ceremony_contribute(zkey_in: Path, zkey_out: Path, name: str, as_json: bool) -> None:
+    """Contribute to phase 2: ZKEY_IN -> ZKEY_OUT with 32 bytes of fresh randomness that
+    are never stored. Record the printed hash: the auditor expects it in the final key."""
+    from zkmargin.prover.setup import contribute
+
+    c = contribute(zkey_in, zkey_out, name)
+    if as_json:
+        click.echo(json.dumps(c.to_json()))
+        return
+    click.echo(f"wrote {zkey_out}: contribution {c.index} '{c.name}'")
+    click.echo(f"contribution hash (record it, publish it): {c.hash}")
+
+
+@ceremony.command("beacon")
+@click.argument("zkey_in", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("zkey_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--beacon", "beacon_hex", required=True,
+              help="Public randomness nobody knew in advance, as hex (e.g. the hash of a "
+                   "block announced before the ceremony).")
+@click.option("--iterations", type=click.IntRange(1, 63), default=10, show_default=True,
+              help="2^N hash iterations over the beacon.")
+@click.option("--name", default="final beacon", show_default=True)
+@reports_errors
+def ceremony_beacon(zkey_in: Path, zkey_out: Path, beacon_hex: str, iterations: int,
+                    name: str) -> None:
+    """Close phase 2 with a public random beacon (deterministic: anyone can redo it)."""
+    from zkmargin.prover.setup import beacon
+
+    c = beacon(zkey_in, zkey_out, beacon_hex, iterations, name)
+    click.echo(f"wrote {zkey_out}: beacon {c.index}, hash {c.hash}")
+
+
+@ceremony.command("verify")
+@click.argument("zkey", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@_PARAMS_OPTION
+@_BATCH_OPTION
+@_PTAU_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the contributions as JSON.")
+@reports_errors
+def ceremony_verify(zkey: Path, params_path: Path, batch_size: int, ptau: Path,
+                    as_json: bool) -> None:
+    """Verify ZKEY against the recompiled batch circuit and PTAU, every contribution of
+    its chain included, and list the contributions with their hashes."""
+    from zkmargin.prover.setup import verify_zkey
+
+    contributions = verify_zkey(_shape_circuit(params_path, batch_size).r1cs, ptau, zkey)
+    if not as_json:
+        click.echo(f"{zkey}: valid phase 2 of this circuit over {ptau.name}, "
+                   f"{len(contributions)} step(s):")
+    _show_contributions(contributions, as_json)
 
 
 @main.group()

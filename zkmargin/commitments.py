@@ -8,8 +8,10 @@
     slot(v)           = v + 2^63                   # |v| < 2^63, so 1 <= slot < 2^64
     slots             = [x_1..x_A, q_1, c_1, ..., q_P, c_P]
     field_j           = slot[3j] + slot[3j+1]*2^64 + slot[3j+2]*2^128   # < 2^192 < r
-    h = id_hash; for each group G of up to 11 fields: h = Poseidon(h, *G)
-    leaf              = h
+    values            = [LEAF_TAG, id_hash, field_1..field_m] + zero fields up to
+                        leaf_width(m) (so that no hash below has fewer than 3 inputs)
+    leaf              = fold_hash(values): h = Poseidon(values[:12]), then
+                        h = Poseidon(h, next up to 11 values) until all are absorbed
 
 Every slot is range-checked before packing, so fields never overlap and never wrap; a
 missing slot in the last field is 0. Padding positions hold the leaf of the all-zero
@@ -32,6 +34,8 @@ SLOT_BITS = 64
 SLOT_OFFSET = 1 << 63
 SLOTS_PER_FIELD = 3
 FIELDS_PER_HASH = 11  # Poseidon(h, 11 fields) = 12 inputs, the fast path's widest
+#: Domain tag of account leaves: the ASCII bytes of "zkmargin/leaf", big-endian.
+LEAF_TAG = int.from_bytes(b"zkmargin/leaf", "big")
 if not SNARK_FIELD.bit_length() - 1 > max(SLOTS_PER_FIELD * SLOT_BITS, 8 * DIGEST_BYTES):
     raise AssertionError("packed fields and digests must stay below r")
 
@@ -114,9 +118,22 @@ def fold_hash(values: Sequence[int], hasher: Poseidon | None = None) -> int:
     return node
 
 
+def leaf_width(fields: int) -> int:
+    """How many values a leaf of ``fields`` packed fields hashes: the tag, the id hash, the
+    fields, and one zero field when the last Poseidon of the fold would otherwise take only
+    2 inputs (as an inner node of the tree does). The circuit's ``leafWidth``."""
+    n = fields + 2
+    if n > FIELDS_PER_HASH + 1 and (n - FIELDS_PER_HASH - 1) % FIELDS_PER_HASH == 1:
+        n += 1
+    return n
+
+
 def leaf_from_fields(idh: int, fields: Sequence[int], hasher: Poseidon | None = None) -> int:
-    """The leaf: ``fold_hash([id_hash, *fields])``, i.e. 11 fields per Poseidon."""
-    return fold_hash([idh, *fields], hasher)
+    """The leaf: ``fold_hash([LEAF_TAG, id_hash, *fields, 0...])`` to :func:`leaf_width`
+    values, so no Poseidon of a leaf has 2 inputs: a leaf never equals an inner node."""
+    values = [LEAF_TAG, idh, *fields]
+    values += [0] * (leaf_width(len(fields)) - len(values))
+    return fold_hash(values, hasher)
 
 
 def account_leaf(

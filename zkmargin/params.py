@@ -23,7 +23,7 @@ from typing import Any
 from zkmargin.errors import InputError, ValueRangeError
 from zkmargin.fixed import I63, SCALE, parse_fixed
 
-SYMBOL_RE = re.compile(r"[A-Z0-9_-]+")
+SYMBOL_RE = re.compile(r"[A-Z0-9_-]{1,31}")  # 31 bytes: one field element in the params hash
 WEIGHT_ONE = 10_000  # basis points
 RATE_ONE = 1_000_000  # ppm
 MAX_ASSETS = 64
@@ -182,7 +182,8 @@ def _show(raw: object) -> object:
 def _symbol(file: str, path: str, raw: object) -> str:
     if not isinstance(raw, str) or isinstance(raw, _RawNumber) or not SYMBOL_RE.fullmatch(raw):
         raise InputError(
-            file, "must be a symbol matching [A-Z0-9_-]+", path=path, value=_show(raw)
+            file, "must be a symbol matching [A-Z0-9_-]+ of at most 31 characters", path=path,
+            value=_show(raw)
         )
     return raw
 

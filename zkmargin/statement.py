@@ -87,10 +87,22 @@ class CircuitShape:
         )
 
 
+def symbol_field(symbol: str) -> int:
+    """A symbol as a field element: the big-endian integer of its ASCII bytes. Symbols are
+    1 to 31 characters of ``[A-Z0-9_-]`` (no zero byte), so the encoding is injective and
+    below 2^248."""
+    raw = symbol.encode("ascii")
+    if not 1 <= len(raw) <= 31 or 0 in raw:
+        raise ValueError(f"symbol {symbol!r} must have 1 to 31 non-zero ASCII bytes")
+    return int.from_bytes(raw, "big")
+
+
 @dataclass(frozen=True)
 class CircuitParams:
     """Risk parameters in circuit form: every perp has exactly ``L`` brackets."""
 
+    asset_sym: tuple[int, ...]  # symbol_field of each asset symbol
+    perp_sym: tuple[int, ...]
     price: tuple[int, ...]
     weight: tuple[int, ...]
     mark: tuple[int, ...]
@@ -134,6 +146,8 @@ def circuit_params(params: RiskParams, brackets: int) -> CircuitParams:
         bounds.append(tuple(b))
         rates.append(tuple(r))
     return CircuitParams(
+        asset_sym=tuple(symbol_field(a.symbol) for a in params.assets),
+        perp_sym=tuple(symbol_field(p.symbol) for p in params.perps),
         price=tuple(a.price for a in params.assets),
         weight=tuple(a.weight_bps for a in params.assets),
         mark=tuple(p.mark for p in params.perps),
@@ -143,9 +157,11 @@ def circuit_params(params: RiskParams, brackets: int) -> CircuitParams:
 
 
 def params_hash(shape: CircuitShape, cp: CircuitParams) -> int:
-    """FoldHash([A, P, L, prices, weights, marks, bounds, rates]), as the circuit's
-    ``RiskParams`` computes it."""
-    values = [shape.assets, shape.perps, shape.brackets, *cp.price, *cp.weight, *cp.mark]
+    """FoldHash([A, P, L, asset symbols, perp symbols, prices, weights, marks, bounds,
+    rates]), as the circuit's ``RiskParams`` computes it: the shape, every symbol and
+    every number, in file order."""
+    values = [shape.assets, shape.perps, shape.brackets, *cp.asset_sym, *cp.perp_sym,
+              *cp.price, *cp.weight, *cp.mark]
     for row in cp.bound:
         values += row
     for row in cp.rate:
@@ -383,8 +399,57 @@ def read_levels(data: Any, *, file: str) -> MerkleTree:
 # manifest.json
 
 
-FORMAT = "zkmargin-artifacts/1"
+FORMAT = "zkmargin-artifacts/2"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTRIBUTION_HASH = re.compile(r"[0-9a-f]{128}")
+SETUP_KINDS = ("development", "single-party", "ceremony")
+
+
+@dataclass(frozen=True)
+class SetupClaim:
+    """How the exchange says its key was made (``manifest.json`` ``setup``). A claim: the
+    audit reads the published zkey and recomputes what matters (the key, the phase-1
+    identity, the contribution chain); nothing here is believed."""
+
+    kind: str  # development | single-party | ceremony
+    ptau_name: str
+    ptau_sha256: str
+    ptau_power: int
+    zkey: str  # path of the proving key inside the artifacts
+    contributions: tuple[tuple[str, str], ...]  # (name, hash) in chain order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind,
+                "ptau": {"name": self.ptau_name, "sha256": self.ptau_sha256,
+                         "power": self.ptau_power},
+                "zkey": self.zkey,
+                "contributions": [{"name": n, "hash": h} for n, h in self.contributions]}
+
+    @classmethod
+    def from_json(cls, data: Any, *, file: str) -> SetupClaim:
+        obj = _object(data, file, "setup", ("kind", "ptau", "zkey", "contributions"))
+        if obj["kind"] not in SETUP_KINDS:
+            raise StatementError(file, f"must be one of {', '.join(SETUP_KINDS)}",
+                                 path="setup.kind", value=_brief(obj["kind"]))
+        ptau = _object(obj["ptau"], file, "setup.ptau", ("name", "sha256", "power"))
+        if not isinstance(ptau["name"], str):
+            raise StatementError(file, "must be a file name", path="setup.ptau.name",
+                                 value=_brief(ptau["name"]))
+        if not isinstance(ptau["sha256"], str) or not _SHA256.fullmatch(ptau["sha256"]):
+            raise StatementError(file, "must be a sha256 in lowercase hex",
+                                 path="setup.ptau.sha256", value=_brief(ptau["sha256"]))
+        contributions = []
+        for i, c in enumerate(_list(obj["contributions"], file, "setup.contributions")):
+            entry = _object(c, file, f"setup.contributions[{i}]", ("name", "hash"))
+            if not isinstance(entry["name"], str) or not isinstance(entry["hash"], str) \
+                    or not _CONTRIBUTION_HASH.fullmatch(entry["hash"]):
+                raise StatementError(file, "a name and a 128-digit lowercase hex hash",
+                                     path=f"setup.contributions[{i}]", value=_brief(entry))
+            contributions.append((entry["name"], entry["hash"]))
+        return cls(kind=obj["kind"], ptau_name=ptau["name"], ptau_sha256=ptau["sha256"],
+                   ptau_power=_count(ptau["power"], file, "setup.ptau.power"),
+                   zkey=_relative_path(obj["zkey"], file, "setup.zkey"),
+                   contributions=tuple(contributions))
 
 
 @dataclass(frozen=True)
@@ -396,11 +461,11 @@ class Manifest:
     """
 
     tool: Mapping[str, str]  # versions: zkmargin, circom, snarkjs
-    circuit_id: str
+    circuit_id: str  # sha256 of the batch circuit's r1cs (the pinned compiler's output)
     shape: CircuitShape
     constraints: int
     insecure_setup: bool  # the exchange's claim; verifiers decide by recomputation
-    setup: str
+    setup: SetupClaim
     verification_key: str  # path of the key inside the artifacts
     params_hash: int
     root: int
@@ -419,7 +484,7 @@ class Manifest:
                         "perps": self.shape.perps, "brackets": self.shape.brackets,
                         "batch_size": self.shape.batch_size, "constraints": self.constraints},
             "insecure_setup": self.insecure_setup,
-            "setup": self.setup,
+            "setup": self.setup.to_json(),
             "verification_key": self.verification_key,
             "params_hash": str(self.params_hash),
             "root": str(self.root),
@@ -446,9 +511,9 @@ class Manifest:
                                      value=version)
         c = _object(obj["circuit"], file, "circuit",
                     ("id", "assets", "perps", "brackets", "batch_size", "constraints"))
-        if not isinstance(c["id"], str) or not c["id"]:
-            raise StatementError(file, "must be a non-empty string", path="circuit.id",
-                                 value=c["id"])
+        if not isinstance(c["id"], str) or not _SHA256.fullmatch(c["id"]):
+            raise StatementError(file, "must be the r1cs sha256 in lowercase hex",
+                                 path="circuit.id", value=_brief(c["id"]))
         k = _count(c["batch_size"], file, "circuit.batch_size")
         if k < 1 or k & (k - 1) or k > 1 << MAX_BATCH_DEPTH:
             raise StatementError(file, f"must be a power of two up to 2^{MAX_BATCH_DEPTH}",
@@ -460,8 +525,6 @@ class Manifest:
         if not isinstance(obj["insecure_setup"], bool):
             raise StatementError(file, "must be true or false", path="insecure_setup",
                                  value=obj["insecure_setup"])
-        if not isinstance(obj["setup"], str):
-            raise StatementError(file, "must be a string", path="setup", value=obj["setup"])
         depth = _count(obj["tree_depth"], file, "tree_depth")
         if depth > MAX_DEPTH:
             raise StatementError(file, f"must be at most {MAX_DEPTH}", path="tree_depth",
@@ -479,7 +542,7 @@ class Manifest:
             shape=shape,
             constraints=_count(c["constraints"], file, "circuit.constraints"),
             insecure_setup=obj["insecure_setup"],
-            setup=obj["setup"],
+            setup=SetupClaim.from_json(obj["setup"], file=file),
             verification_key=_relative_path(obj["verification_key"], file,
                                             "verification_key"),
             params_hash=_scalar(obj["params_hash"], file, "params_hash"),

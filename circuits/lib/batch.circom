@@ -4,6 +4,7 @@ include "margin.circom";
 include "leaf.circom";
 include "merkle.circom";
 include "params.circom";
+include "circomlib/circuits/comparators.circom";
 
 // Batch(A, P, L, DEPTH): one batch proof: K = 2^DEPTH accounts, their subtree root and
 // their totals under the committed risk parameters, bound into ONE public output.
@@ -11,8 +12,8 @@ include "params.circom";
 //   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2; DEPTH: 0..24.
 // Inputs (all private):
 //   batchIndex; per account idHash, x[A], q[P], c[P], sel[P][L] (bracket hint), isReal
-//   (0 = padding); the risk parameters price[A], weight[A], mark[P], bound[P][L-1],
-//   rate[P][L].
+//   (0 = padding); the risk parameters assetSym[A], perpSym[P], price[A], weight[A],
+//   mark[P], bound[P][L-1], rate[P][L].
 // Outputs:
 //   commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient, equity,
 //     requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
@@ -20,7 +21,10 @@ include "params.circom";
 // Enforces: every account's margin (AccountMargin), its leaf (AccountLeaf), the subtree
 //   root, the parameter checks and hash (RiskParams); a padding account is all zero with
 //   idHash 0 and counts in no total (its E, R, shortfall and parts are 0 by
-//   construction). Deficient accounts do not fail the proof: they are counted.
+//   construction); a real account has idHash != 0, so it can never be the padding leaf,
+//   and isReal never increases along the batch (padding only after the last real
+//   account): the account count cannot be inflated. Deficient accounts do not fail the
+//   proof: they are counted.
 // NOTE: batchIndex is whatever the prover states: the auditor checks the indices 0..B-1
 //   against the published batch files.
 // NOTE: paramsHash is only committed: the auditor compares it with the hash of the
@@ -37,6 +41,8 @@ template Batch(A, P, L, DEPTH) {
     signal input c[K][P];
     signal input sel[K][P][L];
     signal input isReal[K];
+    signal input assetSym[A];
+    signal input perpSym[P];
     signal input price[A];
     signal input weight[A];
     signal input mark[P];
@@ -47,10 +53,12 @@ template Batch(A, P, L, DEPTH) {
     // element-wise wiring (not whole-array `<==`) keeps the static analyser able to read it
     component params = RiskParams(A, P, L);
     for (var a = 0; a < A; a++) {
+        params.assetSym[a] <== assetSym[a];
         params.price[a] <== price[a];
         params.weight[a] <== weight[a];
     }
     for (var i = 0; i < P; i++) {
+        params.perpSym[i] <== perpSym[i];
         params.mark[i] <== mark[i];
         for (var k = 0; k < L - 1; k++) {
             params.bound[i][k] <== bound[i][k];
@@ -64,6 +72,7 @@ template Batch(A, P, L, DEPTH) {
     component leaf[K];
     component tree = SubtreeRoot(DEPTH);
     signal pad[K];
+    component idZero[K];
     var accounts = 0;
     var deficient = 0;
     var equity = 0;
@@ -77,7 +86,14 @@ template Batch(A, P, L, DEPTH) {
     }
     for (var n = 0; n < K; n++) {
         isReal[n] * (isReal[n] - 1) === 0;
+        if (n > 0) {
+            isReal[n] * (1 - isReal[n - 1]) === 0;   // real accounts come first
+        }
         pad[n] <== 1 - isReal[n];
+        // a real account's id hash is not 0: it can never pose as the padding account
+        idZero[n] = IsZero();
+        idZero[n].in <== idHash[n];
+        isReal[n] * idZero[n].out === 0;
         // a padding account is the zero account: every value and the id hash are 0
         pad[n] * idHash[n] === 0;
         for (var a = 0; a < A; a++) {

@@ -8,17 +8,22 @@ include "fold.circom";
 // Parameters:
 //   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2.
 // Inputs:
+//   assetSym[A], perpSym[P]: the symbols as field elements (the big-endian integer of
+//   their ASCII bytes, at most 31 of them);
 //   price[A], mark[P]: USD x 1e8; weight[A]: bps; bound[P][L-1]: bracket upper edges,
 //   USD x 1e8; rate[P][L]: maintenance rates, ppm.
 // Outputs:
 //   ded[P][L]: D_i0 = 0, D_ik = D_i(k-1) + bound_i(k-1) * 1e8 * (rate_ik - rate_i(k-1)).
-//   hash: FoldHash([A, P, L, price.., weight.., mark.., bound.. (perp-major),
-//     rate.. (perp-major)]).
+//   hash: FoldHash([A, P, L, assetSym.., perpSym.., price.., weight.., mark..,
+//     bound.. (perp-major), rate.. (perp-major)]).
 // Enforces: price, mark in [1, 2^63); weight in [0, 10000]; bound in [1, 2^63), strictly
 //   increasing per perp; rate in [0, 10^6], non-decreasing per perp; ded and hash.
-// NOTE: no caller obligation.
+// NOTE: the symbols are hashed, not range-checked: the verifier recomputes the hash from
+//   the published params.json, whose symbols it encodes itself.
 template RiskParams(A, P, L) {
     assert(A >= 1 && P >= 0 && L >= 2);
+    signal input assetSym[A];
+    signal input perpSym[P];
     signal input price[A];
     signal input weight[A];
     signal input mark[P];
@@ -72,12 +77,14 @@ template RiskParams(A, P, L) {
         }
     }
 
-    var N = 3 + 2 * A + P + P * (L - 1) + P * L;
+    var N = 3 + 3 * A + 2 * P + P * (L - 1) + P * L;
     component fold = FoldHash(N, 12);
     fold.in[0] <== A;
     fold.in[1] <== P;
     fold.in[2] <== L;
     var o = 3;
+    for (var a = 0; a < A; a++) { fold.in[o] <== assetSym[a]; o++; }
+    for (var i = 0; i < P; i++) { fold.in[o] <== perpSym[i]; o++; }
     for (var a = 0; a < A; a++) { fold.in[o] <== price[a]; o++; }
     for (var a = 0; a < A; a++) { fold.in[o] <== weight[a]; o++; }
     for (var i = 0; i < P; i++) { fold.in[o] <== mark[i]; o++; }

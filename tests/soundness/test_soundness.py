@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.circuit_helpers import compiled, rejected, vector_accounts, witness
+from tests.circuit_helpers import (
+    compiled,
+    rejected,
+    unchecked_witness,
+    vector_accounts,
+    violated_signals,
+    witness,
+)
 from zkmargin.field import SNARK_FIELD
 from zkmargin.fixed import I63
 from zkmargin.prover.witness import plan_batch
@@ -172,3 +179,87 @@ def _tamper(name: str, delta: int) -> int | None:
 @pytest.mark.parametrize("delta", [1, -1])
 def test_edited_witness_violates_a_constraint(name: str, delta: int) -> None:
     assert _tamper(name, delta) is not None
+
+
+# -- the account count cannot be inflated -----------------------------------------------
+
+def test_padding_slot_cannot_count_as_an_account() -> None:
+    """Attack "inflated count": isReal = 1 on the all-zero, idHash-0 padding slot would add
+    an account with the root unchanged (the padding leaf is the zero account's leaf)."""
+    inputs = honest()
+    assert inputs["isReal"] == ["1", "1", "1", "0"] and inputs["idHash"][3] == "0"
+    inputs["isReal"][3] = "1"
+    rejected(inputs, "Batch")
+
+
+def test_real_accounts_come_before_padding() -> None:
+    """Padding only after the last real account: a gap is refused even when every real
+    account is well formed."""
+    inputs = honest()
+    for key in ("idHash", "x", "q", "c", "sel"):
+        inputs[key][2], inputs[key][3] = inputs[key][3], inputs[key][2]
+    inputs["isReal"] = ["1", "1", "0", "1"]
+    rejected(inputs, "Batch")
+
+
+# -- consistent multi-signal edits ------------------------------------------------------
+# The witness a cheating prover writes: its inputs changed and EVERY dependent signal
+# recomputed by the circuit's own hint code with the asserts compiled away, so only a
+# constraint can refuse it. Each case names the constraint that must be the first one
+# violated, by the signals it involves (a name, or a prefix ending in '.').
+
+def _cheat(edit: Any) -> dict[str, Any]:
+    inputs = honest()
+    edit(inputs)
+    return inputs
+
+
+def _set(path: tuple[Any, ...], value: int) -> Any:
+    def edit(inputs: dict[str, Any]) -> None:
+        node = inputs
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = str(value % SNARK_FIELD)
+    return edit
+
+
+def _bracket(sel: list[str]) -> Any:
+    def edit(inputs: dict[str, Any]) -> None:
+        assert inputs["sel"][2][0] == ["0", "1", "0"]  # N = 60000 lies in bracket 1
+        inputs["sel"][2][0] = sel  # one-hot, but another bracket
+    return edit
+
+
+def _gap(inputs: dict[str, Any]) -> None:
+    for key in ("idHash", "x", "q", "c", "sel"):
+        inputs[key][2], inputs[key][3] = inputs[key][3], inputs[key][2]
+    inputs["isReal"] = ["1", "1", "0", "1"]
+
+
+MULTI: dict[str, tuple[Any, set[str]]] = {
+    "inflated-count": (_set(("isReal", 3), 1), {"main.isReal[3]", "main.idZero[3].out"}),
+    "gap-before-padding": (_gap, {"main.isReal[2]", "main.isReal[3]"}),
+    "balance-2^63": (_set(("x", 1, 0), I63), {"main.acct[1].xs[0].bits."}),
+    "padding-with-balance": (_set(("x", 3, 1), 7), {"main.x[3][1]", "main.isReal[3]"}),
+    "weight-above-one": (_set(("weight", 0), 10_001), {"main.params.weightHi[0].bits."}),
+    "cheaper-bracket": (_bracket(["1", "0", "0"]), {"main.acct[2].upperOk[0].bits."}),
+    "dearer-bracket": (_bracket(["0", "0", "1"]), {"main.acct[2].lowerOk[0].bits."}),
+}
+
+
+def _matches(names: set[str], expected: set[str]) -> bool:
+    exact = {e for e in expected if not e.endswith(".")}
+    prefixes = expected - exact
+    return exact <= names and all(any(n.startswith(p) for n in names) for p in prefixes)
+
+
+@pytest.mark.parametrize("name", sorted(MULTI))
+def test_consistent_multi_signal_edit_is_refused(name: str) -> None:
+    edit, expected = MULTI[name]
+    honest_w = unchecked_witness(honest())
+    assert violated_signals(honest_w) == set()  # the unchecked generator is honest code
+    w = unchecked_witness(_cheat(edit))
+    changed = sum(a != b for a, b in zip(w, honest_w, strict=True))
+    assert changed > 1  # a real multi-signal edit, not a single poked value
+    names = violated_signals(w)
+    assert _matches(names, expected), (name, sorted(names)[:10])

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from zkmargin.errors import ZkMarginError
 from zkmargin.prover.binfmt import read_wtns
-from zkmargin.prover.toolchain import _node, _tool, run
+from zkmargin.prover.toolchain import run, snarkjs_command
 
 PROVE_TIMEOUT = 3600
 BACKENDS = ("snarkjs", "native")
@@ -40,8 +40,8 @@ class SnarkjsBackend:
         proof_path, public_path = wtns.with_suffix(".proof.json"), wtns.with_suffix(".public.json")
         try:
             run("snarkjs groth16 prove",
-                [_node(), str(_tool("snarkjs", "build/cli.cjs")), "groth16", "prove", str(zkey),
-                 str(wtns), str(proof_path), str(public_path)], timeout=PROVE_TIMEOUT)
+                snarkjs_command("groth16", "prove", str(zkey), str(wtns), str(proof_path),
+                                str(public_path)), timeout=PROVE_TIMEOUT)
             proof: Proof = json.loads(proof_path.read_text())
             public: list[str] = json.loads(public_path.read_text())
         finally:

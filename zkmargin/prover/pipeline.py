@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,14 +36,14 @@ from typing import Any, Protocol
 
 from zkmargin import __version__, artifacts
 from zkmargin.artifacts import InclusionIndex, batch_dir, write_json
-from zkmargin.atomic import write_text_atomic
+from zkmargin.atomic import PRIVATE, copy_atomic, write_text_atomic
 from zkmargin.checking import CheckReport, check_snapshot
 from zkmargin.commitments import account_id_digest, derive_salt, id_hash, padding_leaf
 from zkmargin.errors import ZkMarginError
 from zkmargin.merkle import MerkleTree
 from zkmargin.params import RiskParams, load_params
 from zkmargin.prover.backends import get_backend
-from zkmargin.prover.setup import Keys, dev_keys, ptau_keys
+from zkmargin.prover.setup import Keys, ceremony_keys, dev_keys, ptau_keys
 from zkmargin.prover.toolchain import (
     CompiledCircuit,
     Engine,
@@ -61,6 +60,7 @@ from zkmargin.statement import (
     BatchRecord,
     CircuitShape,
     Manifest,
+    SetupClaim,
     Totals,
     levels_json,
     top_tree,
@@ -82,6 +82,7 @@ class ProveOptions:
     backend: str = "snarkjs"
     engine: Engine = "auto"  # witness calculator: C++ when it builds, else WASM
     ptau: Path | None = None  # None: the INSECURE development setup
+    zkey: Path | None = None  # a ceremony's final zkey (with ptau): the ceremony setup
     salt_secret: Path | None = None  # None: generated once into OUT/private/salt_secret
     fmt: str | None = None
 
@@ -196,6 +197,8 @@ class Run:
     secret: bytes
     engine: Engine
     vk_rel: str
+    zkey_rel: str
+    circuit_id: str  # sha256 of the r1cs
 
     @property
     def batch_count(self) -> int:
@@ -244,13 +247,9 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
     ev.info(f"batch circuit A={shape.assets} P={shape.perps} L={shape.brackets} "
             f"K={shape.batch_size} (compiled once, then cached)")
     circuit = compile_circuit(shape)
-    if opts.ptau is None:
-        ev.warn("INSECURE development setup: tau is public, anyone can forge proofs under "
-                "this key. Use --ptau FILE from a public ceremony for real use.")
-        keys = dev_keys(circuit)
-    else:
-        keys = ptau_keys(circuit, opts.ptau)
-    state = _run_state(snapshot, params_path, shape.batch_size, circuit, keys)
+    keys = _keys(circuit, opts, ev)
+    circuit_id = artifacts.sha256_file(circuit.r1cs)
+    state = _run_state(snapshot, params_path, shape.batch_size, circuit_id, keys)
     if _claim_directory(out, state):
         ev.info(f"resuming the run in {out}")
         for stale in (out / artifacts.BATCHES_DIR).glob("*/.*.tmp"):
@@ -258,17 +257,33 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
 
     write_json(out / artifacts.PARAMS, params.to_json())
     vk_rel = f"{artifacts.CIRCUIT_DIR}/{keys.vk_name}"
-    if not (out / vk_rel).exists():
-        (out / artifacts.CIRCUIT_DIR).mkdir(parents=True, exist_ok=True)
-        tmp = out / artifacts.CIRCUIT_DIR / f".{keys.vk_name}.tmp"
-        shutil.copyfile(keys.vkey, tmp)
-        tmp.replace(out / vk_rel)
+    zkey_rel = f"{artifacts.CIRCUIT_DIR}/{keys.zkey_name}"
+    for src, rel in ((keys.vkey, vk_rel), (keys.zkey, zkey_rel)):
+        copy_atomic(src, out / rel)
     secret = _salt_secret(out, opts.salt_secret)
     batches = -(-check.totals.accounts // shape.batch_size)
     done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(batches))
     engine = _witness_engine(circuit, opts.engine, batches - done, ev)
     return Run(snapshot, out, opts, params, shape, circuit, keys, check, secret, engine,
-               vk_rel)
+               vk_rel, zkey_rel, circuit_id)
+
+
+def _keys(circuit: CompiledCircuit, opts: ProveOptions, ev: Events) -> Keys:
+    """The keys of the run: development, single-party (--ptau) or a ceremony's (--zkey)."""
+    if opts.zkey is not None:
+        if opts.ptau is None:
+            raise ZkMarginError("--zkey needs --ptau: the ceremony's key is verified against "
+                                "the powers of tau it was set up from")
+        ev.info(f"verifying {opts.zkey} against the circuit and {opts.ptau} (once)")
+        return ceremony_keys(circuit, opts.zkey, opts.ptau)
+    if opts.ptau is not None:
+        ev.warn("single-party setup: the exchange alone contributes to phase 2, so nobody "
+                "else has reason to trust the key; run `zkmargin ceremony` with independent "
+                "contributors for evidence an auditor accepts")
+        return ptau_keys(circuit, opts.ptau)
+    ev.warn("INSECURE development setup: tau is public, anyone can forge proofs under "
+            "this key. Use a public ceremony's ptau (zkmargin ceremony) for real use.")
+    return dev_keys(circuit)
 
 
 def prove_batches(run: Run, ev: Events) -> tuple[dict[int, BatchRecord], int]:
@@ -326,14 +341,18 @@ def write_manifest(run: Run, records: dict[int, BatchRecord]) -> Manifest:
     same_totals(proven, run.check.totals, symbols)
     top = top_tree(run.shape, [r.root for r in ordered])
     write_json(run.out / artifacts.TREE_LEVELS, levels_json(run.shape, top))
+    keys = run.keys
     manifest = Manifest(
         tool={"zkmargin": __version__, "circom": circom_version(),
               "snarkjs": snarkjs_version()},
-        circuit_id=str(run.circuit.info["circuit_id"]),
+        circuit_id=run.circuit_id,
         shape=run.shape,
         constraints=run.circuit.constraints,
-        insecure_setup=run.keys.insecure,
-        setup=run.keys.origin,
+        insecure_setup=keys.insecure,
+        setup=SetupClaim(kind=keys.kind, ptau_name=keys.ptau.name,
+                         ptau_sha256=keys.ptau.sha256, ptau_power=keys.ptau.power,
+                         zkey=run.zkey_rel,
+                         contributions=tuple((c.name, c.hash) for c in keys.contributions)),
         verification_key=run.vk_rel,
         params_hash=ordered[0].params_hash,
         root=top.root,
@@ -429,8 +448,7 @@ def _salt_secret(out: Path, given: Path | None) -> bytes:
                                 f"with ({kept}); resuming would change the leaves")
         return secret
     secret = read_secret(given) if given is not None else secrets.token_bytes(32)
-    write_text_atomic(kept, secret.hex() + "\n")
-    kept.chmod(0o600)
+    write_text_atomic(kept, secret.hex() + "\n", mode=PRIVATE)
     return secret
 
 
@@ -443,6 +461,9 @@ def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
         for n, acct_id in enumerate(block.ids):
             salt = derive_salt(secret, acct_id)
             idh = id_hash(account_id_digest(acct_id), salt)
+            if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
+                raise ZkMarginError(f"{snapshot}: account {acct_id!r} has id hash 0; "
+                                    "choose another salt secret")
             batch.append(BatchMember(acct_id, salt,
                                      BatchAccount(idh, tuple(bal[n]), tuple(qty[n]),
                                                   tuple(cost[n]))))
@@ -466,15 +487,16 @@ def _index_rows(run: Run, index: int, members: list[BatchMember],
     ]
 
 
-def _run_state(snapshot: Path, params_path: Path, k: int, circuit: CompiledCircuit,
+def _run_state(snapshot: Path, params_path: Path, k: int, circuit_id: str,
                keys: Keys) -> dict[str, Any]:
     return {
         "snapshot_sha256": artifacts.sha256_file(snapshot),
         "params_sha256": artifacts.sha256_file(params_path),
         "batch_size": k,
-        "circuit_id": circuit.info["circuit_id"],
+        "circuit_id": circuit_id,
         "verification_key_sha256": artifacts.sha256_file(keys.vkey),
-        "insecure_setup": keys.insecure,
+        "zkey_sha256": artifacts.sha256_file(keys.zkey),
+        "setup": keys.kind,
     }
 
 

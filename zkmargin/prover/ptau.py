@@ -15,10 +15,11 @@ q (n8 bytes LE), power u32, ceremony power u32``; sections 12-15 exist in prepar
 
 from __future__ import annotations
 
-import fcntl
 import struct
 from pathlib import Path
 
+from zkmargin.atomic import file_lock
+from zkmargin.devsetup import DEV_SEED
 from zkmargin.errors import ZkMarginError
 from zkmargin.field import BASE_FIELD
 from zkmargin.paths import CACHE, PROVER_JS
@@ -58,12 +59,10 @@ def dev_ptau(power: int) -> Path:
     target = dev_ptau_path(power)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (target.parent / f".{target.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(target.parent / f".{target.name}.lock"):
         if not target.exists():
             run(f"INSECURE dev ptau generation (2^{power})",
-                [_node(), str(SCRIPT), str(power), str(target)],
+                [_node(), str(SCRIPT), str(power), str(target), "--seed", DEV_SEED],
                 timeout=_generate_timeout(power))
     return target
 

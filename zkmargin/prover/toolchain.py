@@ -19,7 +19,6 @@ builds and the WASM one otherwise.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -28,13 +27,13 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from zkmargin.atomic import atomic_directory, file_lock
 from zkmargin.errors import ZkMarginError
 from zkmargin.paths import CACHE, CIRCUITS_JSON, CIRCUITS_LIB, NODE_MODULES
 from zkmargin.statement import CircuitShape
@@ -101,6 +100,11 @@ def circom_version() -> str:
     out = run("circom --version", [_node(), str(_tool("circom2", "cli.js")), "--version"],
               timeout=120)
     return " ".join(out.split())
+
+
+def snarkjs_command(*args: str) -> list[str]:
+    """The pinned snarkjs CLI with ``args`` (the one place that builds its command)."""
+    return [_node(), str(_tool("snarkjs", "build/cli.cjs")), *args]
 
 
 @cache
@@ -383,9 +387,7 @@ def _compile(source: str, target: Path, info: dict[str, Any]) -> Path:
     """
     if (target / "info.json").exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
-    try:
+    with atomic_directory(target) as work:
         # circom2 (WASI) cannot follow symlinks or -l paths outside its working directory
         shutil.copytree(_tool("circomlib", "circuits"), work / "circomlib" / "circuits")
         for src in CIRCUITS_LIB.glob("*.circom"):
@@ -404,13 +406,6 @@ def _compile(source: str, target: Path, info: dict[str, Any]) -> Path:
                     stats[key.strip()] = int(val.strip())
         (work / "info.json").write_text(json.dumps({**info, "stats": stats}, indent=2))
         shutil.rmtree(work / "circomlib")
-        try:
-            work.rename(target)
-        except OSError:  # a concurrent build won: use it
-            shutil.rmtree(work, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return target
 
 
@@ -443,16 +438,6 @@ def _unavailable(circuit: CompiledMain) -> CppUnavailableError:
         ["make", "-C", str(circuit.cpp_dir)],
         f"{detail.strip()[-2500:]}\n{_fix_hint(circuit)}",
     )
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _first_objects(makefile: Path) -> list[str]:
@@ -510,7 +495,7 @@ def build_witness_binary(circuit: CompiledMain) -> Path:
 
 def _build_locked(circuit: CompiledMain) -> Path:
     binary = circuit.cpp_binary
-    with _locked(circuit.directory / ".cpp-build.lock"):
+    with file_lock(circuit.directory / ".cpp-build.lock"):
         if binary.exists():
             return binary
         if circuit.cpp_failure.exists():
@@ -594,8 +579,8 @@ def calculate_witness(circuit: CompiledMain, inputs: dict[str, Any], out: Path,
 
 def _wasm_witness(circuit: CompiledMain, input_path: Path, out: Path) -> None:
     run("witness calculation",
-        [_node(), str(_tool("snarkjs", "build/cli.cjs")), "wtns", "calculate",
-         str(circuit.wasm), str(input_path), str(out)], timeout=WITNESS_TIMEOUT)
+        snarkjs_command("wtns", "calculate", str(circuit.wasm), str(input_path), str(out)),
+        timeout=WITNESS_TIMEOUT)
 
 
 def _cpp_witness(circuit: CompiledMain, binary: Path, input_path: Path, out: Path) -> None:

@@ -98,6 +98,8 @@ def plan_batch(
         "c": [[f(v) for v in a.cost] for a in rows],
         "sel": [[[str(s) for s in per] for per in acct_sel] for acct_sel in sel],
         "isReal": [str(int(n < len(accounts))) for n in range(k)],
+        "assetSym": [str(v) for v in cp.asset_sym],
+        "perpSym": [str(v) for v in cp.perp_sym],
         "price": [str(v) for v in cp.price],
         "weight": [str(v) for v in cp.weight],
         "mark": [str(v) for v in cp.mark],

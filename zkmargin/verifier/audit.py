@@ -7,32 +7,47 @@ counts as good only after its proof verified.
 1. ``manifest`` -- the manifest parses and every field is valid
    (:meth:`~zkmargin.statement.Manifest.from_json`);
 2. ``sha256`` -- every listed file exists and matches its sha256; no unlisted public files;
-3. ``verification_key`` -- the key the manifest names is listed and well formed, for one
-   public signal;
-4. ``params_hash`` -- the Poseidon hash of ``params.json`` for the circuit shape equals the
+3. ``circuit`` -- the batch circuit of the manifest's shape, recompiled here by the pinned
+   compiler from this checkout's sources (cached), has the r1cs whose sha256 the manifest
+   names: the circuit is the published one, not one the exchange wrote;
+4. ``verification_key`` -- the key is a listed, well-formed key of one public signal; the
+   published proving key (zkey) has the recompiled r1cs's sizes and exactly its constraint
+   coefficients (recomputed from the r1cs), and the verification key is the zkey's own;
+5. ``setup`` -- the development setup is recognised by recomputing its public alpha and
+   beta (whatever the manifest says); with ``ptau`` (the auditor's trusted phase-1 file),
+   ``snarkjs zkey verify`` checks the zkey against the recompiled r1cs and that ptau, with
+   every phase-2 contribution, and each ``expected`` contribution hash must be in the chain;
+6. ``params_hash`` -- the Poseidon hash of ``params.json`` for the circuit shape equals the
    manifest's (and so, below, every commitment's);
-5. ``batch_indices`` -- the batch directories are exactly ``000000 .. B-1``;
-6. per batch (:func:`check_batch`): ``batch_file`` (parses, its index and params hash),
-   ``commitment`` (recomputed from ``batch.json`` equals ``public.json``), ``proof``
-   (Groth16, EVM semantics);
-7. ``accounts`` -- every batch but the last is full and the counts add up to the manifest's;
-8. ``root`` -- the tree over the batch roots gives the manifest's root and depth, and
-   ``tree/levels.json`` holds exactly that tree;
-9. ``totals`` -- the sum of the batch totals is the manifest's totals.
+7. ``batch_indices`` -- the batch directories are exactly ``000000 .. B-1``;
+8. per batch (:func:`check_batch`): ``batch_file`` (parses, every value in range, its index
+   and params hash), ``commitment`` (recomputed from ``batch.json`` equals
+   ``public.json``), ``proof`` (Groth16, EVM semantics);
+9. ``accounts`` -- every batch but the last is full and the counts add up to the manifest's;
+10. ``root`` -- the tree over the batch roots gives the manifest's root and depth, and
+    ``tree/levels.json`` holds exactly that tree;
+11. ``totals`` -- the sum of the batch totals is the manifest's totals.
+
+What a VALID audit establishes, and what it does not, is in docs/trust.md: without
+``ptau`` the phase-1 identity and the contribution chain are not checked, and only
+contributions the auditor names (``expected``) count as independent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zkmargin import artifacts
+from zkmargin import __version__, artifacts
 from zkmargin.artifacts import sha256_file
+from zkmargin.devsetup import is_dev_key
 from zkmargin.errors import InputError, ZkMarginError
 from zkmargin.params import RiskParams, load_params
+from zkmargin.prover.binfmt import read_r1cs
 from zkmargin.statement import (
     BatchRecord,
     Manifest,
@@ -46,6 +61,13 @@ from zkmargin.statement import (
 )
 from zkmargin.verifier.encoding import Proof, ProofFormatError, VerificationKey, parse_public
 from zkmargin.verifier.groth16 import verify
+from zkmargin.verifier.zkey import (
+    Contribution,
+    ZKey,
+    coefficients_section,
+    domain_size,
+    read_zkey,
+)
 
 
 class AuditError(ZkMarginError):
@@ -59,18 +81,77 @@ class AuditError(ZkMarginError):
 
 
 @dataclass(frozen=True)
+class SetupFindings:
+    """What the audit established about the key's setup (recomputed, not read)."""
+
+    circuit_id: str
+    insecure_reason: str | None  # why the setup is INSECURE, None when not recognised
+    manifest_claims_insecure: bool
+    ptau_sha256: str | None  # phase 1 verified against this file; None: not checked
+    contributions: tuple[Contribution, ...]  # the zkey's phase-2 chain
+    independent: tuple[str, ...]  # expected contribution hashes found in the chain
+
+    @property
+    def insecure(self) -> bool:
+        return self.insecure_reason is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "proofs_valid": True,
+            "circuit_id": self.circuit_id,
+            "key_bound_to_circuit": True,
+            "phase1": {"checked": self.ptau_sha256 is not None,
+                       "ptau_sha256": self.ptau_sha256},
+            "phase2": {"checked": self.ptau_sha256 is not None,
+                       "contributions": [c.to_json() for c in self.contributions],
+                       "independent_contributions": list(self.independent)},
+            "independently_set_up": bool(self.independent) and not self.insecure,
+            "insecure_setup": self.insecure,
+            "insecure_reason": self.insecure_reason,
+            "manifest_claims_insecure": self.manifest_claims_insecure,
+        }
+
+    def render(self) -> list[str]:
+        lines = [
+            f"  circuit     recompiled from these sources: r1cs sha256 {self.circuit_id[:16]}...",
+            "  key         bound to that circuit (the published zkey's constraints and key)",
+        ]
+        if self.ptau_sha256 is None:
+            lines.append("  phase 1     NOT CHECKED: pass --ptau FILE (the ceremony file you "
+                         "trust)")
+        else:
+            lines.append(f"  phase 1     verified against the given ptau (sha256 "
+                         f"{self.ptau_sha256[:16]}...), phase 2 chain verified")
+        named = [f"{c.kind} {c.index} '{c.name}'" for c in self.contributions]
+        lines.append(f"  phase 2     {len(self.contributions)} step(s): {', '.join(named)}")
+        if self.independent:
+            lines.append(f"  independent {len(self.independent)} contribution(s) you named "
+                         "are in the chain: " + ", ".join(h[:16] + "..." for h in
+                                                          self.independent))
+        else:
+            lines.append("  independent NONE confirmed: whoever made the contributions (the "
+                         "exchange?) may know the trapdoor;\n              pass --ptau and "
+                         "--expect-contribution HASH for each contributor you trust")
+        return lines
+
+
+@dataclass(frozen=True)
 class AuditReport:
     root: int
     params_hash: int
     batches: int
     totals: Totals
     symbols: tuple[str, ...]
-    insecure_setup: bool
+    setup: SetupFindings
+
+    @property
+    def insecure_setup(self) -> bool:
+        return self.setup.insecure
 
     def to_json(self) -> dict[str, Any]:
         return {"valid": True, "root": str(self.root), "params_hash": str(self.params_hash),
                 "batches": self.batches, **self.totals.to_json(self.symbols),
-                "insecure_setup": self.insecure_setup}
+                "insecure_setup": self.insecure_setup, "trust": self.setup.to_json()}
 
     def render(self, directory: str) -> str:
         lines = [
@@ -81,22 +162,36 @@ class AuditReport:
             "",
             f"  root        0x{self.root:064x}",
             f"  params hash 0x{self.params_hash:064x}",
+            *self.setup.render(),
             "",
             *self.totals.render(self.symbols),
         ]
         if self.insecure_setup:
-            lines.append("\n  WARNING: these proofs use an INSECURE development setup (public "
-                         "tau):\n  anyone could have forged them. They show consistency, not "
+            lines.append(f"\n  WARNING: INSECURE setup ({self.setup.insecure_reason}):\n"
+                         "  anyone could have forged these proofs. They show consistency, not "
                          "solvency.")
+            if not self.setup.manifest_claims_insecure:
+                lines.append("  (the manifest calls this setup secure: it is not)")
         return "\n".join(lines)
 
 
-def audit(root: Path, *, impl: str = "fast",
+def audit(root: Path, *, impl: str = "fast", ptau: Path | None = None,
+          expected: Sequence[str] = (),
           progress: Callable[[int], None] | None = None) -> AuditReport:
-    """Run every check of the module docstring; raises AuditError at the first failure."""
+    """Run every check of the module docstring; raises AuditError at the first failure.
+
+    ``ptau``: the phase-1 file the auditor trusts (nothing is downloaded); ``expected``:
+    the phase-2 contribution hashes the auditor trusts (each must be in the chain; they
+    need ``ptau``, since only a verified chain means anything).
+    """
+    if expected and ptau is None:
+        raise ZkMarginError("expected contributions need --ptau: only a chain verified "
+                            "against the ptau you trust shows who contributed")
     man = check_manifest(root)
     check_sha256(root, man)
-    vk = check_verification_key(root, man)
+    r1cs = check_circuit(man)
+    vk, zkey = check_verification_key(root, man, r1cs)
+    setup = check_setup(root, man, r1cs, vk, zkey, ptau, expected)
     params = check_params_hash(root, man)
     check_batch_indices(root, man)
     records = []
@@ -109,8 +204,7 @@ def audit(root: Path, *, impl: str = "fast",
     check_root(root, man, records)
     summed = check_totals(man, records, params.asset_symbols)
     return AuditReport(root=man.root, params_hash=man.params_hash, batches=man.batches,
-                       totals=summed, symbols=params.asset_symbols,
-                       insecure_setup=man.insecure_setup)
+                       totals=summed, symbols=params.asset_symbols, setup=setup)
 
 
 @contextmanager
@@ -144,8 +238,22 @@ def check_sha256(root: Path, man: Manifest) -> None:
             raise AuditError(rel, "sha256", "file is not listed in the manifest")
 
 
-def check_verification_key(root: Path, man: Manifest) -> VerificationKey:
-    """3. The manifest's key is a listed, well-formed key of one public signal."""
+def check_circuit(man: Manifest) -> Path:
+    """3. The circuit recompiled here has the r1cs the manifest names; returns its path."""
+    from zkmargin.prover.toolchain import compile_circuit
+
+    circuit = compile_circuit(man.shape)
+    actual = sha256_file(circuit.r1cs)
+    if actual != man.circuit_id:
+        raise AuditError(artifacts.MANIFEST, "circuit",
+                         f"circuit.id {man.circuit_id} is not the sha256 of the r1cs that "
+                         f"zkmargin {__version__}'s sources compile to for this shape "
+                         f"({actual}): the proofs are for another circuit")
+    return circuit.r1cs
+
+
+def parse_verification_key(root: Path, man: Manifest) -> VerificationKey:
+    """The manifest's key: a listed, well-formed key of one public signal."""
     rel = man.verification_key
     if rel not in man.files:
         raise AuditError(rel, "verification_key", "the manifest's key is not a listed file")
@@ -159,6 +267,82 @@ def check_verification_key(root: Path, man: Manifest) -> VerificationKey:
         raise AuditError(rel, "verification_key",
                          f"{vk.n_public} public signals; the batch circuit has exactly 1")
     return vk
+
+
+def check_verification_key(root: Path, man: Manifest,
+                           r1cs_path: Path) -> tuple[VerificationKey, ZKey]:
+    """4. The key is well formed, and bound to the recompiled circuit through the published
+    zkey: same sizes, same constraint coefficients, and the key is the zkey's own."""
+    vk = parse_verification_key(root, man)
+    rel = man.setup.zkey
+    if rel not in man.files:
+        raise AuditError(rel, "verification_key", "the manifest's proving key (setup.zkey) "
+                         "is not a listed file: there is no evidence binding the key to the "
+                         "circuit")
+    try:
+        zkey = read_zkey(root / rel, file=rel)
+    except ZkMarginError as exc:
+        raise AuditError(rel, "verification_key", str(exc)) from None
+    r1cs = read_r1cs(r1cs_path)
+    n_public = r1cs.n_outputs + r1cs.n_pub_inputs
+    want = (r1cs.n_wires, n_public, domain_size(len(r1cs.constraints), n_public))
+    have = (zkey.n_vars, zkey.n_public, zkey.domain_size)
+    if have != want:
+        raise AuditError(rel, "verification_key",
+                         f"the zkey has (wires, public signals, domain) {have}; the recompiled "
+                         f"circuit has {want}: it is the key of another circuit")
+    coefficients = coefficients_section(len(r1cs.constraints), n_public, r1cs.constraints)
+    if hashlib.sha256(coefficients).hexdigest() != zkey.coefficients_sha256:
+        raise AuditError(rel, "verification_key",
+                         "the zkey's constraint coefficients are not the recompiled "
+                         "circuit's: it is the key of another circuit")
+    if zkey.vk != vk:
+        raise AuditError(man.verification_key, "verification_key",
+                         f"the published verification key is not the one of {rel}")
+    return vk, zkey
+
+
+def check_setup(root: Path, man: Manifest, r1cs: Path, vk: VerificationKey, zkey: ZKey,
+                ptau: Path | None, expected: Sequence[str]) -> SetupFindings:
+    """5. The setup, as far as it can be recomputed: the development setup recognised by
+    its public alpha/beta; with ``ptau``, the whole chain verified and the expected
+    contributions found."""
+    reason = None
+    if is_dev_key(vk.alpha1, vk.beta2):
+        reason = ("the key's phase 1 is the development powers of tau, whose tau, alpha and "
+                  "beta are public")
+    ptau_sha = None
+    if ptau is not None:
+        from zkmargin.prover.setup import SetupError, verify_zkey
+
+        try:
+            verify_zkey(r1cs, ptau, root / man.setup.zkey)
+        except SetupError as exc:
+            raise AuditError(man.setup.zkey, "setup", str(exc)) from None
+        ptau_sha = sha256_file(ptau)
+    found = {c.hash: c for c in zkey.contributions}
+    wanted = [normalise_contribution_hash(h) for h in expected]
+    missing = [h for h in wanted if h not in found]
+    if missing:
+        chain = ", ".join(f"{c.kind} {c.hash[:16]}..." for c in found.values()) or "nothing"
+        raise AuditError(man.setup.zkey, "setup",
+                         f"contribution {missing[0]} is not in the phase-2 chain (the chain "
+                         f"holds {chain}): not the ceremony you expected")
+    independent = tuple(h for h in dict.fromkeys(wanted) if found[h].kind == "contribution")
+    if reason is None and not zkey.contributions:
+        reason = "phase 2 has no contribution: delta is 1, anyone can forge proofs"
+    return SetupFindings(circuit_id=man.circuit_id, insecure_reason=reason,
+                         manifest_claims_insecure=man.insecure_setup, ptau_sha256=ptau_sha,
+                         contributions=zkey.contributions, independent=independent)
+
+
+def normalise_contribution_hash(text: str) -> str:
+    """A contribution hash as snarkjs prints it (groups of hex digits, maybe on several
+    lines) or as 128 hex digits: the 128 lowercase hex digits."""
+    digits = "".join(text.split()).lower()
+    if len(digits) != 128 or any(c not in "0123456789abcdef" for c in digits):
+        raise ZkMarginError(f"a contribution hash is 128 hex digits, got {text!r}")
+    return digits
 
 
 def check_params_hash(root: Path, man: Manifest) -> RiskParams:

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from zkmargin.artifacts import MANIFEST, batch_rel, sha256_file
 from zkmargin.atomic import write_text_atomic
+from zkmargin.devsetup import is_dev_key
 from zkmargin.errors import InputError
 from zkmargin.paths import CONTRACTS
 from zkmargin.statement import BatchRecord, Manifest, read_json
@@ -219,9 +220,10 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
     manifest = Manifest.read(root / MANIFEST, file=_rel(root / MANIFEST, root))
     count = manifest.batches
     ep_root, params_hash = manifest.root, manifest.params_hash
-    insecure = manifest.insecure_setup
 
     vk_file, vk_sha256, vk = _load_vk(root, manifest)
+    # recognised from the key itself, whatever the manifest says
+    insecure = is_dev_key(vk.alpha1, vk.beta2)
     batches = [_load_batch(root, manifest, i) for i in range(count)]
     levels = batches_levels([b["commitment"] for b in batches])
     batches_root = levels[-1][0]

@@ -1,14 +1,30 @@
 """Account holders: export one account's inclusion proof, and verify it.
 
 The exported file holds what the holder needs and nothing about anyone else: their id
-and salt, their balances and positions (decimal strings, exact), their leaf, the Merkle
-path from the leaf to the published root (siblings, leaf level first), the leaf's index,
-the batch index and count, the batch size, the root and the params hash.
+and salt, their balances and positions (decimal strings, exact), the risk parameters the
+published params hash covers (so the labels can be checked), their leaf, the Merkle path
+from the leaf to the root (siblings, leaf level first), the leaf's index, the batch index,
+count and size, the tree depth, the root and the params hash.
 
-``verify`` recomputes the id hash from the id and salt, the leaf from the values written
-in the file, the root from the path, and checks the batch index against the batch count;
-given the artifacts, it also checks the root and params hash against the manifest, the
-batch root against ``batch.json``, and verifies that batch's Groth16 proof.
+``verify`` believes nothing in the file; in order (the first failure names its check):
+
+1. ``file`` -- the file parses;
+2. ``params`` -- the params in the file are valid and hash to the file's params hash;
+3. ``labels`` -- the file's balances and positions carry exactly the hashed params'
+   symbols, in their order (values are shown only under those labels);
+4. ``leaf`` -- the id, salt and values give the file's leaf (domain-separated: a leaf is
+   never an inner node);
+5. ``batch`` -- the leaf index lies in the batch, and the batch below the batch count;
+6. ``path`` -- the path has exactly the tree's depth (batch depth plus the top over the
+   batches) and leads from the leaf to the file's root;
+7. ``root`` -- the file's root is the one the holder expects (``root``);
+8. with the artifacts: ``artifacts`` (root, params hash, counts, depth as published, and
+   params.json hashes to the same params hash), ``proof`` (the batch's record, commitment
+   and Groth16 proof, as the audit checks them), ``batch`` (the path's batch root is the
+   proven one); the development setup is recognised from the verification key itself.
+
+Without an expected root (``--root`` or the artifacts) the verdict says what was computed
+and asks for the published root: a root the exchange wrote into the file proves nothing.
 """
 
 from __future__ import annotations
@@ -22,14 +38,22 @@ from typing import Any
 from zkmargin import artifacts
 from zkmargin.atomic import write_text_atomic
 from zkmargin.commitments import account_id_digest, account_leaf, id_hash
-from zkmargin.errors import ValueRangeError, ZkMarginError
+from zkmargin.devsetup import is_dev_key
+from zkmargin.errors import InputError, ValueRangeError, ZkMarginError
 from zkmargin.fixed import format_fixed, parse_fixed
-from zkmargin.merkle import root_from_path
-from zkmargin.params import load_params
+from zkmargin.merkle import depth_for, root_from_path
+from zkmargin.params import RiskParams, load_params, loads_params
 from zkmargin.report import group_digits
-from zkmargin.statement import Manifest, read_json, read_levels
+from zkmargin.statement import (
+    CircuitShape,
+    Manifest,
+    circuit_params,
+    params_hash,
+    read_json,
+    read_levels,
+)
 
-FORMAT = "zkmargin-inclusion/1"
+FORMAT = "zkmargin-inclusion/2"
 
 
 class InclusionError(ZkMarginError):
@@ -73,9 +97,10 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
         "batch_index": batch,
         "batch_count": manifest.batches,
         "batch_size": k,
+        "tree_depth": manifest.tree_depth,
         "root": str(manifest.root),
         "params_hash": str(manifest.params_hash),
-        "insecure_setup": manifest.insecure_setup,
+        "params": params.to_json(),
     }
     write_text_atomic(out, json.dumps(doc, indent=1) + "\n")
     return doc
@@ -84,25 +109,39 @@ def export(directory: Path, account_id: str, out: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Verdict:
     account_id: str
-    balances: dict[str, str]
+    balances: dict[str, str]  # under the hashed params' labels, in their order
     positions: dict[str, dict[str, str]]
     root: int
+    params_hash: int
     batch_index: int
     batch_count: int
+    root_confirmed: bool  # compared with a root the holder expects or the artifacts'
     proof_checked: bool
-    insecure_setup: bool
+    insecure_setup: bool  # recognised from the verification key (proof_checked only)
+
+    def held(self) -> str:
+        parts = [f"{s} {_show(v)}" for s, v in self.balances.items() if parse_fixed(v) != 0]
+        parts += [f"{p} position {_show(v['qty'])} (cost {_show(v['cost'])} USD)"
+                  for p, v in self.positions.items() if parse_fixed(v["qty"]) != 0]
+        return ", ".join(parts) or "no balances"
 
     def sentence(self) -> str:
-        held = [f"{s} {_show(v)}" for s, v in self.balances.items() if parse_fixed(v) != 0]
-        held += [f"{p} position {_show(v['qty'])} (cost {_show(v['cost'])} USD)"
-                 for p, v in self.positions.items() if parse_fixed(v["qty"]) != 0]
-        text = (f"Account {self.account_id} with {', '.join(held) or 'no balances'} is included "
-                f"in root 0x{self.root:064x}, batch {self.batch_index} of "
-                f"{self.batch_count}")
+        root = f"0x{self.root:064x}"
+        if not self.root_confirmed:
+            return (f"Account {self.account_id} with {self.held()} leads, through the "
+                    f"file's path, to root {root} (batch {self.batch_index} of "
+                    f"{self.batch_count}; params hash 0x{self.params_hash:064x}). That root "
+                    "is the exchange's own claim: compare it with the root the exchange "
+                    "published (pass --root ROOT, or --artifacts DIR to also verify the "
+                    "batch proof). Until then this is not evidence that the account is "
+                    "included.")
+        text = (f"Account {self.account_id} with {self.held()} is included in root {root}, "
+                f"batch {self.batch_index} of {self.batch_count}")
         if self.proof_checked:
             text += "; the batch proof is valid"
             if self.insecure_setup:
-                text += " (but made with an INSECURE development setup)"
+                text += (" (but made with an INSECURE development setup: its tau is public, "
+                         "anyone could have forged it)")
         return text + "."
 
 
@@ -118,15 +157,42 @@ def _field(doc: dict[str, Any], key: str) -> Any:
     return doc[key]
 
 
+def _params_of(doc: dict[str, Any], claimed: int) -> RiskParams:
+    """2. The file's params, valid, and hashing to the file's params hash."""
+    try:
+        params = loads_params(json.dumps(_field(doc, "params")), file="the file's params")
+    except InputError as exc:
+        raise InclusionError("params", str(exc)) from None
+    shape = CircuitShape.for_params(params, 1)
+    computed = params_hash(shape, circuit_params(params, shape.brackets))
+    if computed != claimed:
+        raise InclusionError("params", f"the params in the file hash to {computed}, not to "
+                                       f"the file's params hash {claimed}: the labels or "
+                                       "numbers shown would not be the committed ones")
+    return params
+
+
+def _check_labels(params: RiskParams, balances: dict[str, Any],
+                  positions: dict[str, Any]) -> None:
+    """3. Exactly the hashed params' symbols, in their order."""
+    if list(balances) != list(params.asset_symbols):
+        raise InclusionError("labels", f"the file labels its balances {list(balances)}, the "
+                                       f"hashed params list {list(params.asset_symbols)}")
+    if list(positions) != list(params.perp_symbols):
+        raise InclusionError("labels", f"the file labels its positions {list(positions)}, "
+                                       f"the hashed params list {list(params.perp_symbols)}")
+
+
 def verify(file: Path, *, root: int | None = None, directory: Path | None = None,
            impl: str = "fast") -> Verdict:
     """Every check of the module docstring; raises InclusionError naming the failed one."""
     try:
         doc = json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InclusionError("file", f"{file}: not a readable inclusion file: {exc}") from None
-    if doc.get("format") != FORMAT:
-        raise InclusionError("file", f"{file}: format {doc.get('format')!r}, expected {FORMAT!r}")
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise InclusionError("file", f"{file}: format {found!r}, expected {FORMAT!r}")
     try:
         acct = str(_field(doc, "account_id"))
         salt = int(_field(doc, "salt"))
@@ -140,10 +206,14 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
         path = [int(v) for v in _field(doc, "path")]
         batch, count = int(_field(doc, "batch_index")), int(_field(doc, "batch_count"))
         k = int(_field(doc, "batch_size"))
+        depth = int(_field(doc, "tree_depth"))
         claimed_root = int(_field(doc, "root"))
-    except (TypeError, ValueError, KeyError, ValueRangeError) as exc:
+        claimed_ph = int(_field(doc, "params_hash"))
+    except (TypeError, ValueError, KeyError, AttributeError, ValueRangeError) as exc:
         raise InclusionError("file", f"{file}: invalid field: {exc}") from None
 
+    params = _params_of(doc, claimed_ph)
+    _check_labels(params, balances, positions)
     try:
         computed = account_leaf(id_hash(account_id_digest(acct), salt), bal, qty, cost)
     except ValueError as exc:
@@ -152,6 +222,16 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
         raise InclusionError("leaf", f"the id, salt and values in the file give leaf {computed}, "
                                      f"not the file's {leaf}: a balance, position or the salt "
                                      "was changed")
+    if k < 1 or k & (k - 1) or index < 0 or index // k != batch:
+        raise InclusionError("batch", f"leaf {index} is not in batch {batch} of size {k}")
+    if not 0 <= batch < count:
+        raise InclusionError("batch", f"batch {batch} is not below the proven batch count "
+                                      f"{count}")
+    expected_depth = k.bit_length() - 1 + depth_for(count)
+    if depth != expected_depth or len(path) != depth:
+        raise InclusionError("path", f"the path has {len(path)} levels and the file says "
+                                     f"depth {depth}; {count} batches of {k} make a tree of "
+                                     f"depth {expected_depth}")
     top = root_from_path(leaf, index, path)
     if top != claimed_root:
         raise InclusionError("path", f"the path from the leaf gives root {top}, not the "
@@ -159,40 +239,46 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
     if root is not None and root != claimed_root:
         raise InclusionError("root", f"the file's root 0x{claimed_root:064x} is not the "
                                      f"expected 0x{root:064x}")
-    if k < 1 or k & (k - 1) or index // k != batch:
-        raise InclusionError("batch", f"leaf {index} is not in batch {batch} of size {k}")
-    if not 0 <= batch < count:
-        raise InclusionError("batch", f"batch {batch} is not below the proven batch count "
-                                      f"{count}")
-    checked, insecure = False, bool(doc.get("insecure_setup"))
+    checked, insecure = False, False
     if directory is not None:
         insecure = _check_artifacts(directory, doc, leaf, index, path, k, impl)
         checked = True
-    return Verdict(acct, balances, positions, claimed_root, batch, count, checked, insecure)
+    return Verdict(acct, balances, positions, claimed_root, claimed_ph, batch, count,
+                   root is not None or checked, checked, insecure)
 
 
 def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int,
                      path: list[int], k: int, impl: str) -> bool:
-    from zkmargin.verifier.audit import AuditError, check_batch, check_verification_key
+    """8. The file against the published artifacts; True when their key is the INSECURE
+    development setup's (recognised from the key, not from any flag)."""
+    from zkmargin.verifier.audit import AuditError, check_batch, parse_verification_key
 
-    manifest = Manifest.read(directory / artifacts.MANIFEST)
+    try:
+        manifest = Manifest.read(directory / artifacts.MANIFEST)
+        published = load_params(directory / artifacts.PARAMS)
+    except InputError as exc:
+        raise InclusionError("artifacts", str(exc)) from None
     for key, want in (("root", manifest.root), ("params_hash", manifest.params_hash),
-                      ("batches", manifest.batches)):
-        have = doc["batch_count"] if key == "batches" else doc[key]
+                      ("batch_count", manifest.batches), ("batch_size", k),
+                      ("tree_depth", manifest.tree_depth)):
+        have = doc[key]
+        if key == "batch_size":
+            have, want = manifest.shape.batch_size, k
         if str(want) != str(have):
             raise InclusionError("artifacts", f"the file's {key} {have} differs from "
                                               f"{directory}/manifest.json's {want}")
-    if manifest.shape.batch_size != k:
-        raise InclusionError("artifacts", "the batch size differs from the manifest's")
-    params = load_params(directory / artifacts.PARAMS)
+    shape = manifest.shape
+    if params_hash(shape, circuit_params(published, shape.brackets)) != manifest.params_hash:
+        raise InclusionError("artifacts", f"{directory}/params.json does not hash to the "
+                                          "published params hash")
     try:
-        vk = check_verification_key(directory, manifest)
+        vk = parse_verification_key(directory, manifest)
         record = check_batch(directory, int(doc["batch_index"]), vk, manifest.params_hash,
-                             params.asset_symbols, impl=impl)
+                             published.asset_symbols, impl=impl)
     except AuditError as exc:
         raise InclusionError("proof", f"{directory}: {exc}") from None
     batch_root = root_from_path(leaf, index % k, path[: k.bit_length() - 1])
     if record.root != batch_root:
         raise InclusionError("batch", f"the path gives batch root {batch_root}, "
                                       f"{directory}/batch {record.index} says {record.root}")
-    return manifest.insecure_setup
+    return is_dev_key(vk.alpha1, vk.beta2)
