@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.cli import zk
 from tests.support.exchange import Exchange, copy_artifacts
-from zkmargin.artifacts import public_files, sha256_file
+from tests.support.tamper import audit_fails, edit_json, rehash
 from zkmargin.statement import BatchRecord, batch_commitment
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
@@ -32,26 +32,8 @@ def art(exchange: Exchange, tmp_path: Path) -> Path:
     return copy_artifacts(exchange, tmp_path / "art")
 
 
-def rehash(art: Path) -> None:
-    manifest = json.loads((art / "manifest.json").read_text())
-    manifest["files"] = {p.relative_to(art).as_posix(): sha256_file(p) for p in public_files(art)}
-    (art / "manifest.json").write_text(json.dumps(manifest, indent=1))
-
-
-def edit_json(path: Path, change: Any) -> None:
-    data = json.loads(path.read_text())
-    change(data)
-    path.write_text(json.dumps(data, indent=1))
-
-
 def failed(art: Path, check: str, file: str) -> str:
-    proc = zk("audit", str(art), "--json")
-    assert proc.returncode == 1, proc.stdout
-    doc = json.loads(proc.stdout)
-    assert doc["valid"] is False
-    assert (doc["check"], doc["file"]) == (check, file), doc
-    assert f"{file}: check '{check}' failed" in proc.stderr
-    return str(doc["error"])
+    return audit_fails(art, check, file)
 
 
 # --------------------------------------------------------------------------------------

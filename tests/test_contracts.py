@@ -1,9 +1,13 @@
-"""Solidity verifier and SolvencyRegistry on a real EVM (anvil), with real proofs.
+"""Solidity verifier and SolvencyRegistry on a real EVM (anvil), with real proofs, and
+``zkmargin audit --rpc`` comparing the chain with the audited artifacts.
 
 The shared small proved exchange (tests/support/exchange.py: 10 accounts, A=2 P=2 L=3,
 K=4: 3 batches) is exported with ``zkmargin contracts export``; the contracts are compiled
-with the pinned solc-js and deployed on anvil (tests/support/evm.py), then driven by raw
-JSON-RPC.
+with the pinned solc-js (the product's ``solc_compile``) and deployed on anvil
+(tests/support/evm.py), then driven by raw JSON-RPC. The exchange is the adversary: each
+registry test forges one input the exchange chooses (the verifier, root, params hash,
+batch count, batchesRoot, a commitment at two indices) and asserts the refusal, on chain
+or by the audit.
 
 Gas numbers: ``.venv/bin/python -m pytest -q -s tests/test_contracts.py -k gas``.
 """
@@ -12,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -30,7 +36,9 @@ from tests.support.evm import (
     Rpc,
     abi_encode,
     anvil,
+    compile_texts,
     connect,
+    contracts_of,
     expect_revert,
     words,
 )
@@ -39,6 +47,7 @@ from tests.support.exchange import Exchange, copy_artifacts
 from zkmargin.artifacts import sha256_file
 from zkmargin.field import BASE_FIELD, SNARK_FIELD
 from zkmargin.verifier import contracts as sol
+from zkmargin.verifier import onchain
 
 pytestmark = [pytest.mark.node, pytest.mark.slow, pytest.mark.circuit]
 
@@ -104,7 +113,7 @@ def verifier(chain: Chain) -> str:
 
 
 VERIFY = "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])"
-PUBLISH = "publishEpoch(uint256,uint256,uint256,bytes32,uint256)"
+PUBLISH = "publishEpoch(uint256,address,uint256,uint256,bytes32,uint256)"
 SUBMIT = "submitBatch(uint256,uint256,uint256[2],uint256[2][2],uint256[2],uint256,bytes32[])"
 
 
@@ -160,8 +169,6 @@ def test_export_matches_the_artifacts(art: dict[str, Any]) -> None:
             (art["art"] / "batches" / f"{i:06d}" / "public.json").read_text())
         commitments.append(int(rec["commitment"]))
     # batchesRoot by hand: 3 leaves + 1 zero pad, depth 2
-    import hashlib
-
     leaves = [hashlib.sha256(i.to_bytes(32, "big") + c.to_bytes(32, "big")).digest()
               for i, c in enumerate(commitments)] + [bytes(32)]
     n01 = hashlib.sha256(leaves[0] + leaves[1]).digest()
@@ -170,8 +177,14 @@ def test_export_matches_the_artifacts(art: dict[str, Any]) -> None:
     assert pub["epoch"]["batches_root"] == "0x" + root.hex()
     assert pub["batches"][2]["path"] == ["0x" + bytes(32).hex(), "0x" + n01.hex()]
     assert pub["batches"][1]["path"] == ["0x" + leaves[0].hex(), "0x" + n23.hex()]
-    assert pub["publishEpoch"] == ["7", manifest["root"], manifest["params_hash"],
-                                   "0x" + root.hex(), 3]
+    assert pub["publishEpoch"] == ["7", sol.VERIFIER_PLACEHOLDER, manifest["root"],
+                                   manifest["params_hash"], "0x" + root.hex(), 3]
+    deploy = pub["deploy"]
+    assert deploy["verifier_argument"] == 1
+    assert pub["publishEpoch"][deploy["verifier_argument"]] == deploy["verifier_placeholder"]
+    assert deploy["solc"].startswith(sol.SOLC_VERSION + "+")
+    assert deploy["settings"]["optimizer"] == {"enabled": True, "runs": 200}
+    assert set(deploy["runtime"]) == {"Groth16Verifier", "SolvencyRegistry"}
     verifier_sol = (art["sol"] / "Groth16Verifier.sol").read_text()
     assert "{{" not in verifier_sol and manifest["verification_key"] in verifier_sol
     shipped = ROOT / "verifier" / "contracts" / "SolvencyRegistry.sol"
@@ -456,19 +469,24 @@ def _evm(proof_json: dict[str, Any]) -> tuple[list[int], list[list[int]], list[i
 # SolvencyRegistry
 
 
+def _arg(a: Any) -> Any:
+    return _word(a) if isinstance(a, str) and a.startswith("0x") else int(a)
+
+
+def _ok(receipt: dict[str, Any]) -> bool:
+    return int(receipt["status"], 16) == 1
+
+
 @dataclass
 class Registry:
     chain: Chain
     address: str
 
-    def publish(self, epoch: int, args: Sequence[Any], *, sender: int = 0) -> dict[str, Any]:
-        data = self.chain.calldata("SolvencyRegistry", PUBLISH, epoch, *[
-            _word(a) if isinstance(a, str) and a.startswith("0x") else int(a) for a in args])
-        return self.chain.tx(self.address, data, sender=sender)
-
     def publish_data(self, epoch: int, args: Sequence[Any]) -> bytes:
-        return self.chain.calldata("SolvencyRegistry", PUBLISH, epoch, *[
-            _word(a) if isinstance(a, str) and a.startswith("0x") else int(a) for a in args])
+        return self.chain.calldata("SolvencyRegistry", PUBLISH, epoch, *[_arg(a) for a in args])
+
+    def publish(self, epoch: int, args: Sequence[Any], *, sender: int = 0) -> dict[str, Any]:
+        return self.chain.tx(self.address, self.publish_data(epoch, args), sender=sender)
 
     def submit_data(self, epoch: int, index: int, b: Batch, *, commitment: int | None = None,
                     path: Sequence[str] | None = None) -> bytes:
@@ -476,6 +494,12 @@ class Registry:
             "SolvencyRegistry", SUBMIT, epoch, index, b.a, b.b, b.c,
             b.commitment if commitment is None else commitment,
             Dyn([_word(p) for p in (b.path if path is None else path)]))
+
+    def submit(self, epoch: int, index: int, b: Batch, *,
+               path: Sequence[str] | None = None) -> dict[str, Any]:
+        """Submitted by another account than the owner: anyone may submit."""
+        return self.chain.tx(self.address, self.submit_data(epoch, index, b, path=path),
+                             sender=2)
 
     def view(self, signature: str, *args: Any) -> list[int]:
         return words(self.chain.call(self.address,
@@ -499,28 +523,47 @@ def error(chain: Chain, signature: str, *args: Any) -> str:
 
 
 @pytest.fixture()
-def registry(chain: Chain, verifier: str) -> Registry:
-    return Registry(chain, chain.deploy("SolvencyRegistry", _word(verifier)))
+def registry(chain: Chain) -> Registry:
+    return Registry(chain, chain.deploy("SolvencyRegistry"))
 
 
-def epoch_args(art: dict[str, Any]) -> list[Any]:
-    return list(art["publish"]["publishEpoch"][1:])
+def epoch_args(art: dict[str, Any], verifier: str) -> list[Any]:
+    """publish.json's publishEpoch arguments after the epoch, the deployed verifier's
+    address in the placeholder's slot (the deployer's step): [verifier, root, paramsHash,
+    batchesRoot, batchCount]."""
+    args = list(art["publish"]["publishEpoch"])
+    slot = art["publish"]["deploy"]["verifier_argument"]
+    assert args[slot] == sol.VERIFIER_PLACEHOLDER
+    args[slot] = verifier
+    return args[1:]
+
+
+def code_at(chain: Chain, address: str) -> bytes:
+    return bytes.fromhex(chain.rpc("eth_getCode", address, "latest")[2:])
 
 
 def test_registry_records_every_batch_of_a_published_epoch(registry: Registry, chain: Chain,
-                                                           art: dict[str, Any]) -> None:
+                                                           art: dict[str, Any],
+                                                           verifier: str) -> None:
     epoch = int(art["publish"]["epoch"]["epoch"])
-    args = epoch_args(art)
+    args = epoch_args(art, verifier)
     # only the owner publishes
     data = registry.publish_data(epoch, args)
     assert registry.revert_of(data, sender=1) == error(chain, "NotOwner(address)",
                                                        _word(chain.accounts[1]))
     receipt = registry.publish(epoch, args)
-    assert int(receipt["status"], 16) == 1
-    topic = chain.rpc.keccak("EpochPublished(uint256,uint256,uint256,bytes32,uint256)")
-    assert receipt["logs"][0]["topics"] == [topic, "0x" + _word(epoch).hex()]
+    assert _ok(receipt)
+    codehash = int.from_bytes(onchain.keccak256(code_at(chain, verifier)), "big")
+    topic = chain.rpc.keccak(
+        "EpochPublished(uint256,address,bytes32,uint256,uint256,bytes32,uint256)")
+    assert receipt["logs"][0]["topics"] == [topic, "0x" + _word(epoch).hex(),
+                                            "0x" + _word(verifier).hex()]
+    assert words(receipt["logs"][0]["data"]) == [codehash, int(args[1]), int(args[2]),
+                                                 int(args[3], 16), 3]
+    # the verifier and the keccak256 of its code (EXTCODEHASH: the Python keccak agrees)
     got = registry.view("getEpoch(uint256)", epoch)
-    assert got == [int(args[0]), int(args[1]), int(args[2], 16), 3, 0]
+    assert got == [int(verifier, 16), codehash, int(args[1]), int(args[2]), int(args[3], 16),
+                   3, 0]
     # published once, never changed
     assert registry.revert_of(data) == error(chain, "EpochExists(uint256)", epoch)
     assert not registry.full(epoch) and registry.count(epoch) == 0
@@ -528,9 +571,8 @@ def test_registry_records_every_batch_of_a_published_epoch(registry: Registry, c
     bs = batches(art)
     verified_topic = chain.rpc.keccak("BatchVerified(uint256,uint256,uint256,address)")
     for n, b in enumerate([bs[2], bs[0], bs[1]]):  # any order, any submitter
-        data = registry.submit_data(epoch, b.index, b)
-        receipt = chain.tx(registry.address, data, sender=2)
-        assert int(receipt["status"], 16) == 1
+        receipt = registry.submit(epoch, b.index, b)
+        assert _ok(receipt)
         assert receipt["logs"][0]["topics"] == [verified_topic, "0x" + _word(epoch).hex(),
                                                 "0x" + _word(b.index).hex()]
         assert words(receipt["logs"][0]["data"]) == [b.commitment,
@@ -566,9 +608,10 @@ def test_registry_tree_matches_python(registry: Registry, chain: Chain,
 
 
 def test_registry_rejects_wrong_paths_indices_and_epochs(registry: Registry, chain: Chain,
-                                                         art: dict[str, Any]) -> None:
+                                                         art: dict[str, Any],
+                                                         verifier: str) -> None:
     epoch = 3
-    registry.publish(epoch, epoch_args(art))
+    assert _ok(registry.publish(epoch, epoch_args(art, verifier)))
     b0, b1, b2 = batches(art)
 
     def reason(data: bytes) -> str:
@@ -610,39 +653,84 @@ def test_registry_rejects_wrong_paths_indices_and_epochs(registry: Registry, cha
     assert registry.count(epoch) == 0
     assert not any(registry.verified(epoch, i) for i in range(4))
     # the genuine submission still goes through after all that
-    assert int(chain.tx(registry.address, registry.submit_data(epoch, 0, b0))["status"],
-               16) == 1
+    assert _ok(registry.submit(epoch, 0, b0))
     assert registry.count(epoch) == 1
 
 
-def test_registry_publish_checks(registry: Registry, chain: Chain, art: dict[str, Any]) -> None:
-    args = epoch_args(art)
-    assert registry.revert_of(registry.publish_data(1, [*args[:3], 0])) == error(
+def test_registry_publish_checks(registry: Registry, chain: Chain, art: dict[str, Any],
+                                 verifier: str) -> None:
+    args = epoch_args(art, verifier)
+    assert registry.revert_of(registry.publish_data(1, [*args[:4], 0])) == error(
         chain, "BadBatchCount(uint256)", 0)
-    assert registry.revert_of(registry.publish_data(1, [*args[:3], 1 << 64])) == error(
-        chain, "BadBatchCount(uint256)", 1 << 64)
+    assert registry.revert_of(registry.publish_data(1, [*args[:4], 1 << 48])) == error(
+        chain, "BadBatchCount(uint256)", 1 << 48)
+    assert _ok(registry.publish(11, [*args[:4], (1 << 48) - 1]))
     # one batch: depth 0, the leaf is the root, the path is empty
     b = batches(art)[0]
-    registry.publish(9, [*args[:2], "0x" + sol.batch_leaf(0, b.commitment).hex(), 1])
+    registry.publish(9, [*args[:3], "0x" + sol.batch_leaf(0, b.commitment).hex(), 1])
     single = Batch(0, b.commitment, b.a, b.b, b.c, [])
-    assert int(chain.tx(registry.address, registry.submit_data(9, 0, single))["status"], 16) == 1
+    assert _ok(registry.submit(9, 0, single))
     assert registry.full(9)
     # ownership moves, and only the owner moves it
     move = chain.calldata("SolvencyRegistry", "transferOwnership(address)",
                           _word(chain.accounts[1]))
     assert registry.revert_of(move, sender=1) == error(chain, "NotOwner(address)",
                                                        _word(chain.accounts[1]))
-    assert int(chain.tx(registry.address, move)["status"], 16) == 1
+    assert _ok(chain.tx(registry.address, move))
     assert registry.view("owner()") == [int(chain.accounts[1], 16)]
     assert registry.revert_of(registry.publish_data(10, args)) == error(
         chain, "NotOwner(address)", _word(chain.accounts[0]))
-    assert int(registry.publish(10, args, sender=1)["status"], 16) == 1
+    assert _ok(registry.publish(10, args, sender=1))
+
+
+def test_registry_refuses_a_verifier_without_code(registry: Registry, chain: Chain,
+                                                  art: dict[str, Any], verifier: str) -> None:
+    """The exchange names a verifier that cannot run: the zero address, an account without
+    code (anything would "verify" through a call that returns nothing checked), or a
+    precompile (the pairing's, 0x08)."""
+    args = epoch_args(art, verifier)
+    for forged in ("0x" + "00" * 20, chain.accounts[3], "0x" + "00" * 19 + "08"):
+        data = registry.publish_data(12, [forged, *args[1:]])
+        assert registry.revert_of(data) == error(chain, "VerifierWithoutCode(address)",
+                                                 _word(forged)), forged
+        receipt = chain.tx(registry.address, data, gas=1_000_000)
+        assert not _ok(receipt) and receipt["logs"] == []
+    assert registry.view("getEpoch(uint256)", 12) == [0] * 7
+
+
+def test_registry_refuses_a_commitment_at_two_indices(registry: Registry, chain: Chain,
+                                                      art: dict[str, Any],
+                                                      verifier: str) -> None:
+    """batchesRoot with batch 0's commitment at indices 0 and 1: the one proof of batch 0
+    verifies for either index (the index inside the commitment is not visible on chain),
+    but it fills only one."""
+    b0, _, b2 = batches(art)
+    levels = sol.batches_levels([b0.commitment, b0.commitment, b2.commitment])
+    args = epoch_args(art, verifier)
+    args[3] = "0x" + levels[-1][0].hex()
+
+    def path(i: int) -> list[str]:
+        return ["0x" + p.hex() for p in sol.batches_path(levels, i)]
+
+    for epoch, (first, second) in ((30, (0, 1)), (31, (1, 0))):
+        assert _ok(registry.publish(epoch, args))
+        assert _ok(registry.submit(epoch, first, b0, path=path(first)))
+        data = registry.submit_data(epoch, second, b0, path=path(second))
+        assert registry.revert_of(data) == error(chain, "CommitmentReused(uint256,uint256)",
+                                                 epoch, b0.commitment)
+        receipt = chain.tx(registry.address, data, gas=1_000_000)
+        assert not _ok(receipt) and receipt["logs"] == []
+        assert registry.count(epoch) == 1 and not registry.verified(epoch, second)
+        # the other batch still counts; the epoch can never be fully verified
+        assert _ok(registry.submit(epoch, 2, b2, path=path(2)))
+        assert registry.count(epoch) == 2 and not registry.full(epoch)
 
 
 def test_registry_never_records_a_call_starved_of_gas(registry: Registry, chain: Chain,
-                                                      art: dict[str, Any]) -> None:
+                                                      art: dict[str, Any],
+                                                      verifier: str) -> None:
     epoch = 5
-    registry.publish(epoch, epoch_args(art))
+    registry.publish(epoch, epoch_args(art, verifier))
     b = batches(art)[1]
     data = registry.submit_data(epoch, 1, b)
     estimate = chain.estimate(registry.address, data)
@@ -655,10 +743,266 @@ def test_registry_never_records_a_call_starved_of_gas(registry: Registry, chain:
         assert receipt["logs"] == []
         assert not registry.verified(epoch, 1) and registry.count(epoch) == 0
     receipt = chain.tx(registry.address, data, gas=estimate)
-    assert int(receipt["status"], 16) == 1
+    assert _ok(receipt)
     assert registry.verified(epoch, 1) and registry.count(epoch) == 1
     GAS.setdefault("submitBatch", {}).update(
         estimate=estimate, tx_at_estimate=int(receipt["gasUsed"], 16), starved=results)
+
+
+# ------------------------------------------------------------------------------------------
+# zkmargin audit --rpc: the chain against the audited artifacts
+
+ALWAYS_TRUE = """// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// The exchange's own "verifier": accepts every proof.
+contract AlwaysTrue {
+    function verifyProof(
+        uint256[2] calldata,
+        uint256[2][2] calldata,
+        uint256[2] calldata,
+        uint256[1] calldata
+    ) external pure returns (bool) {
+        return true;
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def always_true_code(chain: Chain) -> str:
+    """The creation code of AlwaysTrue (compiled like the product's contracts)."""
+    code: str = contracts_of(compile_texts({"AlwaysTrue.sol": ALWAYS_TRUE}))["AlwaysTrue"][
+        "bytecode"]
+    return code
+
+
+def deploy_code(chain: Chain, creation_hex: str) -> str:
+    receipt = chain.tx(None, bytes.fromhex(creation_hex))
+    assert _ok(receipt), receipt
+    address: str = receipt["contractAddress"]
+    return address
+
+
+def junk(b: Batch) -> Batch:
+    """Batch ``b`` with a proof of zeros: nothing a real verifier accepts."""
+    return Batch(b.index, b.commitment, [0, 0], [[0, 0], [0, 0]], [0, 0], b.path)
+
+
+def audit_rpc(art: dict[str, Any], rpc: Rpc, registry: str, epoch: int,
+              *extra: str) -> subprocess.CompletedProcess[str]:
+    return zk("audit", str(art["art"]), "--rpc", rpc.url, "--registry", registry,
+              "--epoch", str(epoch), *extra)
+
+
+def audit_fails(art: dict[str, Any], rpc: Rpc, registry: str, epoch: int) -> dict[str, Any]:
+    """``zkmargin audit --rpc --json`` must fail the check 'onchain'; its JSON."""
+    proc = audit_rpc(art, rpc, registry, epoch, "--json")
+    assert proc.returncode == 1, (proc.stdout, proc.stderr[-3000:])
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    assert doc["valid"] is False and doc["check"] == "onchain", doc
+    assert "check 'onchain' failed" in proc.stderr, proc.stderr
+    assert rpc.url not in proc.stdout + proc.stderr  # the endpoint may hold an API key
+    return doc
+
+
+def test_audit_rpc_refuses_an_always_true_verifier(registry: Registry, chain: Chain, rpc: Rpc,
+                                                   art: dict[str, Any],
+                                                   always_true_code: str) -> None:
+    """The exchange pins its own verifier that accepts anything: the registry records every
+    batch and says fully verified; the audit names the verifier code."""
+    fake = deploy_code(chain, always_true_code)
+    epoch = 40
+    assert _ok(registry.publish(epoch, epoch_args(art, fake)))  # honest root, params, tree
+    for b in batches(art):
+        assert _ok(registry.submit(epoch, b.index, junk(b)))
+    assert registry.full(epoch)
+    doc = audit_fails(art, rpc, registry.address, epoch)
+    assert doc["file"] == art["manifest"]["verification_key"]
+    assert fake.lower() in doc["error"], doc
+    assert "not Groth16Verifier.sol of this verification key" in doc["error"], doc
+    assert "the verifier code differs" in doc["error"], doc
+
+
+def test_audit_rpc_refuses_the_verifier_of_another_key(registry: Registry, chain: Chain,
+                                                       rpc: Rpc, art: dict[str, Any]) -> None:
+    """A genuine Groth16Verifier.sol, rendered for another key (here delta replaced by
+    gamma, as if the exchange had run its own setup): same template, same comments, other
+    constants."""
+    from zkmargin.verifier.encoding import VerificationKey
+
+    vk = VerificationKey.from_json(art["vk"])
+    other = dataclasses.replace(vk, delta2=vk.gamma2)
+    vk_rel = art["manifest"]["verification_key"]
+    text = sol.verifier_source(other, vk_rel, art["publish"]["verification_key_sha256"])
+    code = contracts_of(compile_texts({"Groth16Verifier.sol": text}))["Groth16Verifier"]
+    fake = deploy_code(chain, code["bytecode"])
+    epoch = 41
+    assert _ok(registry.publish(epoch, epoch_args(art, fake)))
+    b = batches(art)[0]
+    assert registry.revert_of(registry.submit_data(epoch, 0, b)) == error(
+        chain, "ProofRejected(uint256,uint256)", epoch, 0)
+    doc = audit_fails(art, rpc, registry.address, epoch)
+    assert doc["file"] == vk_rel and "the verifier code differs" in doc["error"], doc
+
+
+def test_audit_rpc_refuses_a_verifier_whose_code_changed(registry: Registry, chain: Chain,
+                                                         rpc: Rpc, art: dict[str, Any],
+                                                         verifier: str,
+                                                         always_true_code: str) -> None:
+    """A metamorphic verifier: AlwaysTrue while batches are recorded, then the genuine
+    verifier's code at the same address (CREATE2 redeployment; anvil_setCode here). The
+    registry pinned the code hash: later submissions revert, and the audit fails although
+    the code now on chain is the genuine one."""
+    fake = deploy_code(chain, always_true_code)
+    epoch = 42
+    assert _ok(registry.publish(epoch, epoch_args(art, fake)))
+    b0, b1, b2 = batches(art)
+    assert _ok(registry.submit(epoch, 0, junk(b0)))
+    assert _ok(registry.submit(epoch, 1, junk(b1)))
+    chain.rpc("anvil_setCode", fake, "0x" + code_at(chain, verifier).hex())
+    assert code_at(chain, fake) == code_at(chain, verifier)
+    assert registry.revert_of(registry.submit_data(epoch, 2, b2)) == error(
+        chain, "VerifierCodeChanged(uint256,address)", epoch, _word(fake))
+    doc = audit_fails(art, rpc, registry.address, epoch)
+    assert doc["file"] == art["manifest"]["verification_key"]
+    assert "other code than when the epoch was published" in doc["error"], doc
+
+
+@pytest.mark.parametrize("forged", ["root", "params_hash", "batch_count", "batches_reordered",
+                                    "batches_other"])
+def test_audit_rpc_refuses_a_forged_epoch_field(forged: str, registry: Registry, chain: Chain,
+                                                rpc: Rpc, art: dict[str, Any],
+                                                verifier: str) -> None:
+    """The genuine verifier and registry; one published field is not the artifacts'."""
+    args = epoch_args(art, verifier)  # [verifier, root, paramsHash, batchesRoot, batchCount]
+    b0, b1, b2 = batches(art)
+    reordered: list[Batch] = []
+    if forged == "root":
+        args[1] = str(int(args[1]) ^ 1)
+        want = ("manifest.json", "root")
+    elif forged == "params_hash":
+        args[2] = str(int(args[2]) ^ 1)
+        want = ("manifest.json", "params hash")
+    elif forged == "batch_count":
+        args[4] = 4
+        want = ("manifest.json", "batch count 4")
+    else:
+        if forged == "batches_reordered":
+            # batches 0 and 1 swapped: each proof still verifies on chain at the wrong index
+            commitments = [b1.commitment, b0.commitment, b2.commitment]
+        else:  # a commitment that is not the artifacts'
+            commitments = [b0.commitment, b1.commitment, (b2.commitment + 1) % R]
+        levels = sol.batches_levels(commitments)
+        args[3] = "0x" + levels[-1][0].hex()
+        if forged == "batches_reordered":
+            reordered = [Batch(i, b.commitment, b.a, b.b, b.c,
+                               ["0x" + p.hex() for p in sol.batches_path(levels, i)])
+                         for i, b in enumerate((b1, b0, b2))]
+        want = ("batches", "batchesRoot")
+    epoch = 50
+    assert _ok(registry.publish(epoch, args))
+    for b in reordered:
+        assert _ok(registry.submit(epoch, b.index, b))
+    assert registry.full(epoch) == bool(reordered)
+    doc = audit_fails(art, rpc, registry.address, epoch)
+    assert doc["file"] == want[0] and want[1] in doc["error"], doc
+
+
+def test_audit_rpc_honest_epoch(registry: Registry, chain: Chain, rpc: Rpc,
+                                art: dict[str, Any], verifier: str) -> None:
+    """The verifier deployed from `contracts export`, the epoch published with publish.json's
+    arguments: valid, fully verified only after the last batch."""
+    runtime = art["publish"]["deploy"]["runtime"]
+    for address, name in ((verifier, "Groth16Verifier"), (registry.address, "SolvencyRegistry")):
+        code = code_at(chain, address)
+        assert hashlib.sha256(code).hexdigest() == runtime[name]["sha256"], name
+        assert hashlib.sha256(sol.strip_metadata(code)).hexdigest() == runtime[name][
+            "sha256_without_metadata"], name
+    epoch = int(art["publish"]["epoch"]["epoch"])
+    assert _ok(registry.publish(epoch, epoch_args(art, verifier)))
+    b0, b1, b2 = batches(art)
+    assert _ok(registry.submit(epoch, 0, b0))
+    assert _ok(registry.submit(epoch, 1, b1))
+
+    proc = audit_rpc(art, rpc, registry.address, epoch, "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(proc.stdout)
+    assert doc["valid"] is True and doc["root"] == art["manifest"]["root"]
+    assert {k: doc["onchain"][k] for k in ("epoch", "verifier", "fully_verified",
+                                           "verified_batches", "batch_count")} == {
+        "epoch": epoch, "verifier": verifier.lower(), "fully_verified": False,
+        "verified_batches": 2, "batch_count": 3}
+    assert "NOT fully verified" in doc["onchain"]["established"][-1]
+
+    assert _ok(registry.submit(epoch, 2, b2))
+    proc = audit_rpc(art, rpc, registry.address, epoch, "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = json.loads(proc.stdout)["onchain"]
+    assert (found["fully_verified"], found["verified_batches"]) == (True, 3)
+    assert found["registry"] == registry.address.lower()
+    assert found["verifier_runtime_sha256_without_metadata"] == runtime["Groth16Verifier"][
+        "sha256_without_metadata"]
+    assert len(found["established"]) == 4 and found["not_established"]
+    proc = audit_rpc(art, rpc, registry.address, epoch)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "VALID" in proc.stdout
+    assert "on chain    FULLY VERIFIED: 3 of 3 batch proofs verified" in proc.stdout
+    text = " ".join(proc.stdout.split())
+    assert "runtime code is Groth16Verifier.sol of the audited verification key" in text
+    assert "not established:" in text
+
+
+@pytest.fixture(scope="module")
+def audited(art: dict[str, Any]) -> Any:
+    """The artifact audit's report, in this process (for the cheap on-chain cases)."""
+    from zkmargin.verifier.audit import audit
+
+    return audit(art["art"])
+
+
+def test_onchain_check_refuses_what_it_cannot_trust(registry: Registry, chain: Chain, rpc: Rpc,
+                                                    art: dict[str, Any], verifier: str,
+                                                    audited: Any) -> None:
+    from zkmargin.verifier.audit import AuditError
+
+    def fails(*, url: str = rpc.url, address: str = registry.address, epoch: int = 7) -> str:
+        with pytest.raises(AuditError) as info:
+            onchain.check_onchain(art["art"], audited, rpc_url=url, registry=address,
+                                  epoch=epoch)
+        assert info.value.check == "onchain"
+        return str(info.value)
+
+    assert _ok(registry.publish(7, epoch_args(art, verifier)))
+    found = onchain.check_onchain(art["art"], audited, rpc_url=rpc.url,
+                                  registry=registry.address, epoch=7)
+    assert (found.fully_verified, found.verified_batches) == (False, 0)
+    # an epoch never published
+    assert "epoch 8 is not published" in fails(epoch=8)
+    # a registry that is not SolvencyRegistry.sol (its numbers could be anything): other
+    # code, no code
+    assert "not SolvencyRegistry.sol of this zkmargin" in fails(address=verifier)
+    assert "holds no code" in fails(address=chain.accounts[4])
+    # nobody listening, or not JSON-RPC
+    assert "cannot read the chain over JSON-RPC" in fails(url="http://127.0.0.1:9/")
+    assert "--registry" in fails(address="0x1234")
+
+
+def test_audit_rpc_options_go_together(art: dict[str, Any]) -> None:
+    proc = zk("audit", str(art["art"]), "--rpc", "http://127.0.0.1:9/")
+    assert proc.returncode == 2 and "--registry, --epoch" in proc.stderr, proc.stderr
+    proc = zk("audit", str(art["art"]), "--rpc", "http://127.0.0.1:9/", "--registry", "0x12",
+              "--epoch", "1")
+    assert proc.returncode == 2 and "--registry" in proc.stderr, proc.stderr
+
+
+def test_keccak_and_selectors(chain: Chain) -> None:
+    """The auditor's keccak256 (pure Python) against anvil's and solc's."""
+    for n in (0, 1, 55, 135, 136, 137, 271, 272, 300):
+        data = bytes((7 * i + n) & 0xFF for i in range(n))
+        assert "0x" + onchain.keccak256(data).hex() == chain.rpc("web3_sha3", "0x" + data.hex())
+    for signature, sel in chain.solc["SolvencyRegistry"]["methods"].items():
+        assert onchain.selector(signature).hex() == sel, signature
 
 
 def test_gas_report(chain: Chain, art: dict[str, Any]) -> None:

@@ -1,7 +1,9 @@
 """An EVM for the tests: anvil (the pinned npm binary, 127.0.0.1 only, a free port), the
-pinned solc-js (tests/js/solc.js), and a JSON-RPC client with the few ABI types the tests
-need. anvil's unlocked dev accounts send the transactions; selectors come from solc's
-``evm.methodIdentifiers`` and event/error hashes from anvil's ``web3_sha3``."""
+pinned solc-js through the product's own compiler call
+(:func:`zkmargin.verifier.contracts.solc_compile`, verifier/js/solc.cjs, the settings the
+exporter and ``zkmargin audit --rpc`` use), and a JSON-RPC client with the few ABI types
+the tests need. anvil's unlocked dev accounts send the transactions; selectors come from
+solc's ``evm.methodIdentifiers`` and event/error hashes from anvil's ``web3_sha3``."""
 
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ from typing import Any
 import pytest
 
 from tests.support.cli import ROOT
+from zkmargin.verifier.contracts import solc_compile
 
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
-SOLC_JS = ROOT / "tests" / "js" / "solc.js"
 
 class RevertError(Exception):
     """An eth_call / eth_estimateGas that reverted; ``data`` is the revert data (hex)."""
@@ -158,25 +160,16 @@ CONTRACT_FILES = ("Groth16Verifier.sol", "SolvencyRegistry.sol")
 
 def compile_sources(sol: Path, names: Sequence[str] = CONTRACT_FILES) -> dict[str, Any]:
     """Compile the Solidity files ``names`` of ``sol`` with the pinned solc-js; warnings fail."""
-    sources = {name: {"content": (sol / name).read_text()} for name in names}
-    std_in = {
-        "language": "Solidity",
-        "sources": sources,
-        "settings": {
-            "optimizer": {"enabled": True, "runs": 200},
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object",
-                                            "evm.methodIdentifiers",
-                                            "evm.deployedBytecode.object"]}},
-        },
-    }
-    proc = subprocess.run(["node", str(SOLC_JS)], input=json.dumps(std_in), capture_output=True,
-                          text=True, timeout=300, cwd=ROOT, check=False)
-    assert proc.returncode == 0, proc.stderr
-    out: dict[str, Any] = json.loads(proc.stdout)
+    return compile_texts({name: (sol / name).read_text() for name in names})
+
+
+def compile_texts(sources: dict[str, str]) -> dict[str, Any]:
+    """Compile Solidity sources (name -> text) as the product does; warnings fail."""
+    out = solc_compile(sources, ("abi", "evm.bytecode.object", "evm.methodIdentifiers",
+                                 "evm.deployedBytecode.object"))
     problems = [e["formattedMessage"] for e in out.get("errors", [])]
     assert not problems, "\n".join(problems)  # warnings included: the sources compile clean
     return out
-
 
 
 @contextmanager
@@ -205,14 +198,20 @@ def anvil(log_dir: Path) -> Iterator[Rpc]:
 
 
 
-def connect(rpc: Rpc, sol: Path) -> Chain:
-    """A :class:`Chain` on ``rpc`` with the contracts of ``sol`` compiled."""
-    out = compile_sources(sol)
+def contracts_of(out: dict[str, Any]) -> dict[str, Any]:
+    """Contract name -> {"abi", "bytecode", "deployed", "methods"} of a solc output."""
     solc = {}
     for contracts in out["contracts"].values():
         for name, c in contracts.items():
             solc[name] = {"abi": c["abi"], "bytecode": c["evm"]["bytecode"]["object"],
                           "deployed": c["evm"]["deployedBytecode"]["object"],
                           "methods": c["evm"]["methodIdentifiers"]}
+    return solc
+
+
+def connect(rpc: Rpc, sol: Path) -> Chain:
+    """A :class:`Chain` on ``rpc`` with the contracts of ``sol`` compiled."""
+    out = compile_sources(sol)
     node = rpc("anvil_nodeInfo")
-    return Chain(rpc, rpc("eth_accounts"), solc, out["solcVersion"], node["hardFork"])
+    return Chain(rpc, rpc("eth_accounts"), contracts_of(out), out["solcVersion"],
+                 node["hardFork"])

@@ -15,20 +15,33 @@ interface IZkMarginBatchVerifier {
 
 /// @title SolvencyRegistry: per-epoch margin-solvency proofs of one exchange, verified on chain.
 /// @notice The owner (the exchange) publishes each epoch once, as
-///         (epoch, root, paramsHash, batchesRoot, batchCount); anyone then submits the epoch's
-///         Groth16 batch proofs, and each one that verifies is recorded once. An epoch is
-///         fully verified when all of its batchCount batches are.
+///         (epoch, verifier, root, paramsHash, batchesRoot, batchCount); anyone then submits
+///         the epoch's Groth16 batch proofs, and each one that verifies under the epoch's
+///         verifier is recorded once.
 ///
-/// What binds what. The one public signal of a batch proof is its batch commitment, a
-/// Poseidon hash in the circuit of (batch index, batch subtree root, params hash, batch
-/// totals): the commitment already binds all of those to the proof. What the chain must
-/// still learn is WHICH commitments make up the epoch. `batchesRoot` binds that set to the
-/// epoch without storing every commitment on chain: it is a SHA-256 Merkle root over the
-/// pairs (batchIndex, commitment), and a submission carries its sibling path. `root` and
-/// `paramsHash` are recorded as published (the account tree root and the risk parameters'
-/// hash of the artifacts' manifest.json); they are not recomputed here, because the batch
-/// roots and totals behind each commitment are Poseidon preimages that an auditor checks
-/// off chain against the published artifacts (batch.json, tree/levels.json).
+/// WHAT `epochFullyVerified(epoch) == true` PROVES, and nothing more:
+///   for every batch index i in 0 .. batchCount-1 a pair (i, commitment_i) is a leaf of the
+///   epoch's batchesRoot, the commitments commitment_0 .. commitment_(n-1) are pairwise
+///   distinct, and a Groth16 proof of commitment_i as the one public signal was accepted by
+///   `verifyProof` of the verifier contract pinned at publication (its address, and the
+///   keccak256 of its runtime code, which every submission re-checks).
+///
+/// WHAT IT DOES NOT PROVE. The verifier, the root, the params hash and batchesRoot are the
+/// publisher's (the exchange's) own choice, and the contract takes them as given:
+///   * that the pinned verifier is Groth16Verifier.sol of the zkmargin batch circuit's key,
+///     or that this key came from a setup whose secrets nobody knows (an "always true"
+///     contract is accepted as a verifier here);
+///   * that `root` and `paramsHash` have anything to do with the commitments: they are
+///     recorded, never recomputed (the commitments are Poseidon hashes of the batch index,
+///     batch subtree root, params hash and batch totals; their preimages are off chain);
+///   * that the batch index inside commitment_i is i, that the batch roots form `root`, or
+///     that the batch totals add up to any published total.
+/// All of that is the off-chain audit's job: `zkmargin audit DIR --rpc URL --registry ADDR
+/// --epoch N` audits the artifacts, then compares this registry with them: the registry's
+/// and the verifier's runtime code against the sources compiled by the pinned solc (the
+/// verifier rendered from the audited key), the verifier's code hash against the one pinned
+/// here, root, params hash and batch count against the manifest, and batchesRoot against the
+/// tree over the audited (index, commitment) pairs.
 ///
 /// batchesRoot, exactly (zkmargin/verifier/contracts.py computes the same):
 ///   n     = batchCount >= 1; depth = the least d with 2^d >= n (depth 0 when n == 1)
@@ -40,34 +53,40 @@ interface IZkMarginBatchVerifier {
 ///   path  = the depth siblings of the leaf's ancestors, leaf level first; at level k, bit k
 ///           of batchIndex is 1 when the running node is the RIGHT child (sibling on the left)
 /// A submitted path must have exactly `depth` entries, and batchIndex < batchCount, so a
-/// padding position or an inner node can never stand in for a batch leaf.
+/// padding position or an inner node can never stand in for a batch leaf. A commitment
+/// fills at most one batch index of an epoch (CommitmentReused), so one proved batch can
+/// never count for several.
 ///
-/// A proof that does not verify reverts (ProofRejected), and the verifier itself reverts
-/// when a precompile fails (which includes running out of gas), so a submission starved of
-/// gas reverts: nothing is ever recorded from a call that could not finish its check.
+/// A proof that does not verify reverts (ProofRejected), and Groth16Verifier.sol itself
+/// reverts when a precompile fails (which includes running out of gas), so a submission
+/// starved of gas reverts: nothing is ever recorded from a call that could not finish its
+/// check.
 contract SolvencyRegistry {
     struct Epoch {
         uint256 root;
         uint256 paramsHash;
         bytes32 batchesRoot;
-        uint64 batchCount; // 0: not published
-        uint64 verifiedCount;
-        uint8 depth;
+        /// keccak256 of the verifier's runtime code at publication.
+        bytes32 verifierCodehash;
+        IZkMarginBatchVerifier verifier; // packed with the counts: one slot
+        uint48 batchCount; // 0: not published
+        uint48 verifiedCount;
     }
 
-    /// The batch verifier (one verification key, so one circuit shape): another circuit
-    /// shape needs another registry.
-    IZkMarginBatchVerifier public immutable verifier;
     /// The exchange: the only address that may publish epochs.
     address public owner;
 
     mapping(uint256 epoch => Epoch) private _epochs;
     /// Verified batches of an epoch, one bit per batch index (256 per word).
     mapping(uint256 epoch => mapping(uint256 word => uint256 bits)) private _verified;
+    /// Commitments already recorded in an epoch.
+    mapping(uint256 epoch => mapping(uint256 commitment => bool)) private _used;
 
     event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
     event EpochPublished(
         uint256 indexed epoch,
+        address indexed verifier,
+        bytes32 verifierCodehash,
         uint256 root,
         uint256 paramsHash,
         bytes32 batchesRoot,
@@ -83,6 +102,7 @@ contract SolvencyRegistry {
 
     error NotOwner(address caller);
     error ZeroAddress();
+    error VerifierWithoutCode(address verifier);
     error EpochExists(uint256 epoch);
     error BadBatchCount(uint256 batchCount);
     error UnknownEpoch(uint256 epoch);
@@ -90,6 +110,8 @@ contract SolvencyRegistry {
     error AlreadyVerified(uint256 epoch, uint256 batchIndex);
     error BadPathLength(uint256 length, uint256 depth);
     error NotInEpoch(uint256 epoch, uint256 batchIndex, uint256 commitment);
+    error CommitmentReused(uint256 epoch, uint256 commitment);
+    error VerifierCodeChanged(uint256 epoch, address verifier);
     error ProofRejected(uint256 epoch, uint256 batchIndex);
 
     modifier onlyOwner() {
@@ -97,9 +119,7 @@ contract SolvencyRegistry {
         _;
     }
 
-    constructor(IZkMarginBatchVerifier verifier_) {
-        if (address(verifier_) == address(0)) revert ZeroAddress();
-        verifier = verifier_;
+    constructor() {
         owner = msg.sender;
         emit OwnershipTransferred(address(0), msg.sender);
     }
@@ -110,31 +130,41 @@ contract SolvencyRegistry {
         owner = newOwner;
     }
 
-    /// @notice Publish an epoch, once; its fields can never change afterwards.
+    /// @notice Publish an epoch, once; its fields can never change afterwards. `verifier`
+    ///         must hold code (so it is not the zero address, an account without code or a
+    ///         precompile); the keccak256 of that code is pinned with it, and every
+    ///         submission checks that the code is still the same. `batchCount` is at least
+    ///         1 and below 2^48.
     function publishEpoch(
         uint256 epoch,
+        IZkMarginBatchVerifier verifier,
         uint256 root,
         uint256 paramsHash,
         bytes32 batchesRoot,
         uint256 batchCount
     ) external onlyOwner {
-        if (batchCount == 0 || batchCount > type(uint64).max) revert BadBatchCount(batchCount);
+        if (address(verifier).code.length == 0) revert VerifierWithoutCode(address(verifier));
+        if (batchCount == 0 || batchCount > type(uint48).max) revert BadBatchCount(batchCount);
         Epoch storage e = _epochs[epoch];
         if (e.batchCount != 0) revert EpochExists(epoch);
-        uint8 depth;
-        while ((uint256(1) << depth) < batchCount) ++depth;
+        bytes32 codehash = address(verifier).codehash;
         e.root = root;
         e.paramsHash = paramsHash;
         e.batchesRoot = batchesRoot;
-        e.batchCount = uint64(batchCount);
-        e.depth = depth;
-        emit EpochPublished(epoch, root, paramsHash, batchesRoot, batchCount);
+        e.verifierCodehash = codehash;
+        e.verifier = verifier;
+        e.batchCount = uint48(batchCount);
+        emit EpochPublished(
+            epoch, address(verifier), codehash, root, paramsHash, batchesRoot, batchCount
+        );
     }
 
     /// @notice Verify batch `batchIndex` of `epoch` and record it. Reverts unless the epoch
     ///         is published, batchIndex < batchCount, the batch is not yet recorded, `path`
-    ///         proves (batchIndex, commitment) under the epoch's batchesRoot, and the proof
-    ///         (a, b, c in the verifier's EVM order) verifies for `commitment`.
+    ///         proves (batchIndex, commitment) under the epoch's batchesRoot, `commitment`
+    ///         fills no other index of the epoch, the epoch's verifier still has the code
+    ///         pinned at publication, and that verifier accepts the proof (a, b, c in its EVM
+    ///         order) for `commitment`.
     function submitBatch(
         uint256 epoch,
         uint256 batchIndex,
@@ -152,14 +182,14 @@ contract SolvencyRegistry {
         uint256 bit = uint256(1) << (batchIndex & 0xff);
         uint256 bits = _verified[epoch][word];
         if (bits & bit != 0) revert AlreadyVerified(epoch, batchIndex);
-        if (path.length != e.depth) revert BadPathLength(path.length, e.depth);
-        if (batchesRootOf(batchIndex, commitment, path) != e.batchesRoot) {
-            revert NotInEpoch(epoch, batchIndex, commitment);
+        _checkLeaf(epoch, e, count, batchIndex, commitment, path);
+        if (!_verifierOf(epoch, e).verifyProof(a, b, c, [commitment])) {
+            revert ProofRejected(epoch, batchIndex);
         }
-        if (!verifier.verifyProof(a, b, c, [commitment])) revert ProofRejected(epoch, batchIndex);
 
         _verified[epoch][word] = bits | bit;
-        uint64 done = e.verifiedCount + 1;
+        _used[epoch][commitment] = true;
+        uint48 done = e.verifiedCount + 1;
         e.verifiedCount = done;
         emit BatchVerified(epoch, batchIndex, commitment, msg.sender);
         if (done == count) emit EpochVerified(epoch);
@@ -180,10 +210,14 @@ contract SolvencyRegistry {
         }
     }
 
+    /// @notice The epoch as published, and how many of its batches are recorded (all zero
+    ///         when the epoch is not published).
     function getEpoch(uint256 epoch)
         external
         view
         returns (
+            address verifier,
+            bytes32 verifierCodehash,
             uint256 root,
             uint256 paramsHash,
             bytes32 batchesRoot,
@@ -192,7 +226,15 @@ contract SolvencyRegistry {
         )
     {
         Epoch storage e = _epochs[epoch];
-        return (e.root, e.paramsHash, e.batchesRoot, e.batchCount, e.verifiedCount);
+        return (
+            address(e.verifier),
+            e.verifierCodehash,
+            e.root,
+            e.paramsHash,
+            e.batchesRoot,
+            e.batchCount,
+            e.verifiedCount
+        );
     }
 
     function isBatchVerified(uint256 epoch, uint256 batchIndex) external view returns (bool) {
@@ -203,9 +245,45 @@ contract SolvencyRegistry {
         return _epochs[epoch].verifiedCount;
     }
 
-    /// @notice True when the epoch is published and every one of its batches is recorded.
+    /// @notice True when the epoch is published and every batch index 0 .. batchCount-1 is
+    ///         recorded: each with a distinct commitment that is in batchesRoot at that index
+    ///         and whose Groth16 proof the pinned verifier accepted. It does NOT show that
+    ///         the verifier is zkmargin's for an honestly set-up key, nor that root and
+    ///         paramsHash relate to the commitments, nor that the batch indices inside the
+    ///         commitments match (see the contract notes: the off-chain audit's job).
     function epochFullyVerified(uint256 epoch) external view returns (bool) {
         Epoch storage e = _epochs[epoch];
         return e.batchCount != 0 && e.verifiedCount == e.batchCount;
+    }
+
+    /// (batchIndex, commitment) is the leaf of `path` under the epoch's batchesRoot, the path
+    /// has the tree's depth, and `commitment` fills no other index of the epoch.
+    function _checkLeaf(
+        uint256 epoch,
+        Epoch storage e,
+        uint256 count,
+        uint256 batchIndex,
+        uint256 commitment,
+        bytes32[] calldata path
+    ) private view {
+        uint256 depth;
+        while ((uint256(1) << depth) < count) ++depth; // the least d with 2^d >= count
+        if (path.length != depth) revert BadPathLength(path.length, depth);
+        if (batchesRootOf(batchIndex, commitment, path) != e.batchesRoot) {
+            revert NotInEpoch(epoch, batchIndex, commitment);
+        }
+        if (_used[epoch][commitment]) revert CommitmentReused(epoch, commitment);
+    }
+
+    /// The epoch's verifier, provided its code is still the code pinned at publication.
+    function _verifierOf(uint256 epoch, Epoch storage e)
+        private
+        view
+        returns (IZkMarginBatchVerifier verifier)
+    {
+        verifier = e.verifier;
+        if (address(verifier).codehash != e.verifierCodehash) {
+            revert VerifierCodeChanged(epoch, address(verifier));
+        }
     }
 }

@@ -6,9 +6,21 @@ Writes, from an artifact directory of ``zkmargin prove``:
   template ``verifier/contracts/Groth16Verifier.sol.in`` (constants in EVM order; beta, gamma and
   delta negated here so the contract never negates anything);
 * ``OUT/SolvencyRegistry.sol``: the registry, copied as shipped;
-* ``OUT/publish.json``: the arguments of ``publishEpoch`` (root, params hash, batchesRoot,
-  batchCount) and, per batch, the arguments of ``submitBatch`` (proof in EVM order,
-  commitment, sibling path to batchesRoot).
+* ``OUT/publish.json``: the arguments of ``publishEpoch`` (epoch, the verifier's address as
+  the placeholder :data:`VERIFIER_PLACEHOLDER`, root, params hash, batchesRoot,
+  batchCount), the runtime code both contracts compile to with the pinned solc and
+  :func:`solc_settings` (sha256, with and without the trailing CBOR metadata) and, per
+  batch, the arguments of ``submitBatch`` (proof in EVM order, commitment, sibling path to
+  batchesRoot).
+
+Deploying: compile ``OUT/Groth16Verifier.sol`` with solc :data:`SOLC_VERSION`, optimizer
+on, 200 runs, the compiler's default EVM version, and deploy it; its ``eth_getCode``
+without the metadata must have ``deploy.runtime.Groth16Verifier.sha256_without_metadata``
+(with the metadata too, ``sha256``, when compiled from solc-js standard JSON under the
+source name ``Groth16Verifier.sol`` as :func:`solc_compile` does). Then replace argument
+``deploy.verifier_argument`` (1) of ``publishEpoch``, the placeholder, by that address.
+``zkmargin audit --rpc`` (:mod:`zkmargin.verifier.onchain`) compiles the same way and
+compares the code on chain with it.
 
 ``batchesRoot`` is a SHA-256 Merkle root over the batches' (index, commitment) pairs,
 defined in SolvencyRegistry.sol and computed by :func:`batches_levels` here::
@@ -26,17 +38,20 @@ atomically); a bad file is named in the error with the field and value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from zkmargin.artifacts import MANIFEST, batch_rel, sha256_file
 from zkmargin.atomic import write_text_atomic
 from zkmargin.devsetup import is_dev_key
-from zkmargin.errors import InputError
-from zkmargin.paths import CONTRACTS
+from zkmargin.errors import InputError, ZkMarginError
+from zkmargin.paths import CONTRACTS, NODE_MODULES
 from zkmargin.statement import BatchRecord, Manifest, read_json
 from zkmargin.verifier.curve import G2Point, Q
 from zkmargin.verifier.encoding import (
@@ -52,7 +67,17 @@ VERIFIER_TEMPLATE = "Groth16Verifier.sol.in"
 VERIFIER_SOL = "Groth16Verifier.sol"
 REGISTRY_SOL = "SolvencyRegistry.sol"
 PUBLISH_JSON = "publish.json"
+VERIFIER_CONTRACT = "Groth16Verifier"
+REGISTRY_CONTRACT = "SolvencyRegistry"
 UINT256_MAX = (1 << 256) - 1
+#: publish.json's stand-in for the deployed verifier's address, argument 1 of publishEpoch.
+VERIFIER_PLACEHOLDER = "<address of the deployed Groth16Verifier>"
+VERIFIER_ARGUMENT = 1
+
+#: The pinned compiler (package.json / package-lock.json pin the same solc-js).
+SOLC_VERSION = "0.8.37"
+#: The Node script that runs it (standard JSON in, standard JSON out).
+SOLC_JS = CONTRACTS.parent / "js" / "solc.cjs"
 
 _T = TypeVar("_T")
 
@@ -101,6 +126,106 @@ def batches_root_from_path(index: int, commitment: int, path: Sequence[bytes]) -
         pair = sibling + node if (index >> k) & 1 else node + sibling
         node = hashlib.sha256(pair).digest()
     return node
+
+
+# --------------------------------------------------------------------------------------
+# The pinned compiler: the exporter, the auditor and the tests compile the same way.
+
+
+class SolcError(ZkMarginError):
+    """The pinned solc-js is missing, is not the pinned version, or refused the sources."""
+
+
+def solc_settings() -> dict[str, Any]:
+    """The compiler settings: optimizer on, 200 runs, solc's default EVM version (no
+    ``evmVersion`` key)."""
+    return {"optimizer": {"enabled": True, "runs": 200}}
+
+
+def solc_compile(sources: Mapping[str, str],
+                 outputs: Sequence[str] = ("evm.deployedBytecode.object",)) -> dict[str, Any]:
+    """Compile ``sources`` (source name -> Solidity text) with the pinned solc-js and
+    :func:`solc_settings`; return solc's standard JSON output (its ``errors`` keep the
+    warnings) with ``solcVersion`` added. Raises :class:`SolcError` for a missing or
+    other compiler and for any error of severity ``error``."""
+    node = shutil.which("node")
+    if node is None:
+        raise SolcError("node is not on PATH; Node 20 is required (run `make setup`)")
+    package = NODE_MODULES / "solc"
+    if not (package / "package.json").is_file():
+        raise SolcError(f"{package} is missing: run `make setup` (npm ci) first")
+    std_in = {
+        "language": "Solidity",
+        "sources": {name: {"content": text} for name, text in sources.items()},
+        "settings": {**solc_settings(),
+                     "outputSelection": {"*": {"*": list(outputs)}}},
+    }
+    cmd = [node, str(SOLC_JS), str(package)]
+    try:
+        proc = subprocess.run(cmd, input=json.dumps(std_in), capture_output=True, text=True,
+                              timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        raise SolcError(f"solc-js timed out: {' '.join(cmd)}") from None
+    except OSError as exc:
+        raise SolcError(f"solc-js could not run: {' '.join(cmd)}: {exc}") from None
+    if proc.returncode != 0:
+        raise SolcError(f"solc-js failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    try:
+        out: dict[str, Any] = json.loads(proc.stdout)
+    except ValueError:
+        raise SolcError(f"solc-js printed no JSON: {proc.stdout[:200]!r}") from None
+    version = str(out.get("solcVersion"))
+    if not version.startswith(SOLC_VERSION + "+"):
+        raise SolcError(f"{package} is solc {version}; zkmargin pins {SOLC_VERSION} "
+                        "(run `make setup`)")
+    errors = [e for e in out.get("errors", []) if e.get("severity") == "error"]
+    if errors:
+        raise SolcError("solc refused the sources:\n" + "\n".join(
+            str(e.get("formattedMessage", e.get("message"))) for e in errors))
+    return out
+
+
+def runtime_code(out: Mapping[str, Any], source: str, contract: str) -> bytes:
+    """The runtime (deployed) bytecode of ``contract`` in ``source`` of :func:`solc_compile`'s
+    output."""
+    try:
+        code = out["contracts"][source][contract]["evm"]["deployedBytecode"]["object"]
+        return bytes.fromhex(code)
+    except (KeyError, TypeError, ValueError):
+        raise SolcError(f"solc gave no runtime code for {source}:{contract}") from None
+
+
+def strip_metadata(code: bytes) -> bytes:
+    """``code`` without solc's trailing CBOR metadata: its last two bytes are the metadata's
+    length (big-endian), the metadata precedes them. Raises ValueError when the length
+    does not fit the code."""
+    if len(code) < 2:
+        raise ValueError(f"{len(code)} bytes of code: no metadata length")
+    n = int.from_bytes(code[-2:], "big")
+    if n + 2 > len(code):
+        raise ValueError(f"metadata length {n} exceeds the {len(code)} bytes of code")
+    return code[:len(code) - n - 2]
+
+
+def compile_runtimes(verifier_sol: str, registry_sol: str) -> tuple[str, dict[str, bytes]]:
+    """The solc version and the runtime code of Groth16Verifier.sol (this text) and of
+    SolvencyRegistry.sol (this text), compiled together by :func:`solc_compile`."""
+    version, verifier, registry = _compile_runtimes(verifier_sol, registry_sol)
+    return version, {VERIFIER_CONTRACT: verifier, REGISTRY_CONTRACT: registry}
+
+
+@functools.lru_cache(maxsize=4)
+def _compile_runtimes(verifier_sol: str, registry_sol: str) -> tuple[str, bytes, bytes]:
+    out = solc_compile({VERIFIER_SOL: verifier_sol, REGISTRY_SOL: registry_sol})
+    return (str(out["solcVersion"]), runtime_code(out, VERIFIER_SOL, VERIFIER_CONTRACT),
+            runtime_code(out, REGISTRY_SOL, REGISTRY_CONTRACT))
+
+
+def runtime_digest(code: bytes) -> dict[str, Any]:
+    """What publish.json records of one runtime code."""
+    return {"sha256": hashlib.sha256(code).hexdigest(),
+            "sha256_without_metadata": hashlib.sha256(strip_metadata(code)).hexdigest(),
+            "bytes": len(code)}
 
 
 # --------------------------------------------------------------------------------------
@@ -158,6 +283,20 @@ def _neg_g2_evm(p: G2Point) -> tuple[int, int, int, int]:
     return x1, x0, (-y1) % Q, (-y0) % Q
 
 
+def verifier_source(vk: VerificationKey, vk_file: str, vk_sha256: str) -> str:
+    """Groth16Verifier.sol as ``zkmargin contracts export`` writes it for the key ``vk``
+    (read from ``vk_file`` with that sha256): the setup note says INSECURE when the key is
+    recognised as the development setup's."""
+    note = ("INSECURE development setup: proofs under this key prove nothing to a third party."
+            if is_dev_key(vk.alpha1, vk.beta2) else "Setup: see the artifacts' manifest.json.")
+    return render_verifier(vk, vk_file, vk_sha256, note)
+
+
+def registry_source() -> str:
+    """SolvencyRegistry.sol as shipped."""
+    return (CONTRACTS / REGISTRY_SOL).read_text(encoding="utf-8")
+
+
 def render_verifier(vk: VerificationKey, vk_file: str, vk_sha256: str, setup_note: str) -> str:
     """Groth16Verifier.sol for the key ``vk`` (of one public signal), read from ``vk_file``
     with that sha256."""
@@ -205,6 +344,8 @@ def _load_batch(root: Path, manifest: Manifest, index: int) -> dict[str, Any]:
 
 def _hex(b: bytes) -> str:
     return "0x" + b.hex()
+
+
 def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> dict[str, Any]:
     """Write OUT/Groth16Verifier.sol, OUT/SolvencyRegistry.sol and OUT/publish.json for the
     artifacts of ``zkmargin prove`` in ``artifacts_dir``; return the publish.json document.
@@ -212,7 +353,8 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
     Raises :class:`~zkmargin.errors.InputError` naming the file for a missing, unreadable
     or invalid manifest or batch file, and :class:`~zkmargin.verifier.ProofFormatError`
     (its ``file`` set) for an invalid verification key, proof or public signal, with the
-    field and the value; nothing is written then.
+    field and the value; nothing is written then. Compiles both contracts with the pinned
+    solc (:class:`SolcError` when it is missing) to record their runtime code's sha256.
     """
     root = Path(artifacts_dir)
     if not 0 <= epoch <= UINT256_MAX:
@@ -228,12 +370,12 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
     levels = batches_levels([b["commitment"] for b in batches])
     batches_root = levels[-1][0]
 
-    note = ("INSECURE development setup: proofs under this key prove nothing to a third party."
-            if insecure else "Setup: see the artifacts' manifest.json.")
-    verifier_sol = render_verifier(vk, vk_file, vk_sha256, note)
-    registry_sol = (CONTRACTS / REGISTRY_SOL).read_text(encoding="utf-8")
+    verifier_sol = verifier_source(vk, vk_file, vk_sha256)
+    registry_sol = registry_source()
+    solc_version, runtimes = compile_runtimes(verifier_sol, registry_sol)
 
-    publish_args = [str(epoch), str(ep_root), str(params_hash), _hex(batches_root), count]
+    publish_args = [str(epoch), VERIFIER_PLACEHOLDER, str(ep_root), str(params_hash),
+                    _hex(batches_root), count]
     doc: dict[str, Any] = {
         "format": FORMAT,
         "insecure_setup": insecure,
@@ -242,6 +384,18 @@ def export_contracts(artifacts_dir: Path, out_dir: Path, *, epoch: int = 1) -> d
         "contracts": {
             VERIFIER_SOL: hashlib.sha256(verifier_sol.encode()).hexdigest(),
             REGISTRY_SOL: hashlib.sha256(registry_sol.encode()).hexdigest(),
+        },
+        "deploy": {
+            "solc": solc_version,
+            "settings": {**solc_settings(), "evmVersion": "the compiler's default"},
+            "runtime": {name: runtime_digest(code) for name, code in runtimes.items()},
+            "verifier_argument": VERIFIER_ARGUMENT,
+            "verifier_placeholder": VERIFIER_PLACEHOLDER,
+            "how": (f"compile {VERIFIER_SOL} and {REGISTRY_SOL} with solc {SOLC_VERSION}, "
+                    "these settings; deploy both; the runtime code on chain without its "
+                    "trailing CBOR metadata must have runtime.*.sha256_without_metadata; "
+                    f"replace publishEpoch[{VERIFIER_ARGUMENT}] by the verifier's address "
+                    "and call publishEpoch from the registry's owner"),
         },
         "batches_tree": {
             "leaf": "sha256(abi.encode(uint256 batchIndex, uint256 commitment))",
