@@ -8,10 +8,15 @@ STAMP_JS := node_modules/.installed
 # Without them zkmargin falls back to the WASM witness calculator.
 NATIVE_PKGS := g++ make nasm libgmp-dev nlohmann-json3-dev
 STAMP_NATIVE := .cache/native-deps.installed
+# Debian's Chromium: tests/test_web.py drives /usr/bin/chromium headless with playwright.
+BROWSER_PKGS := chromium
+STAMP_BROWSER := .cache/browser-deps.installed
+# The account holders' page: one script bundled by the pinned esbuild (package-lock.json).
+WEB_BUNDLE := verifier/web/dist/zkmargin-verify.js
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(STAMP_PY) $(STAMP_JS) $(STAMP_NATIVE)
+setup: $(STAMP_PY) $(STAMP_JS) $(STAMP_NATIVE) $(STAMP_BROWSER) $(WEB_BUNDLE)
 
 $(STAMP_PY): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +41,24 @@ $(STAMP_NATIVE):
 	  && mkdir -p $(@D) && touch $@ \
 	  || echo "setup: apt-get install$$missing failed: the C++ witness generator will be skipped and the WASM calculator used"; \
 	else echo "setup: not root, missing$$missing: the C++ witness generator will be skipped and the WASM calculator used"; fi
+
+# Same rules as the native packages; without Chromium the browser tests fail, saying so.
+$(STAMP_BROWSER):
+	@missing=""; for p in $(BROWSER_PKGS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then mkdir -p $(@D) && touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "apt-get install$$missing (browser tests of the holders' page)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -qq --no-install-recommends $$missing || \
+	    { apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; }; } \
+	  && mkdir -p $(@D) && touch $@ \
+	  || echo "setup: apt-get install$$missing failed: tests/test_web.py will fail"; \
+	else echo "setup: not root, missing$$missing: tests/test_web.py will fail"; fi
+
+# Offline: esbuild and the bundled packages come from node_modules (npm ci above).
+$(WEB_BUNDLE): $(STAMP_JS) verifier/web/build.mjs verifier/web/index.html $(wildcard verifier/web/src/*.js)
+	node verifier/web/build.mjs
 
 ## demo: generate a synthetic exchange, check its margin exactly, prove it (INSECURE dev setup)
 demo: setup

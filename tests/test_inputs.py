@@ -332,6 +332,8 @@ def test_csv_just_in_bounds_is_accepted(
 ) -> None:
     rows = copy.deepcopy(ROWS)
     rows[3][HEADER.index(column)] = cell  # dave
+    if column == "BTC-PERP.qty":  # an open position needs a cost (an empty one is an error)
+        rows[3][HEADER.index("BTC-PERP.cost")] = "0"
     snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
     outputs = []
     for core in ("reference", "vectorized"):
@@ -831,3 +833,367 @@ def test_reader_memory_does_not_grow_with_rows(tmp_path: Path) -> None:
         assert count == n
     # 20,000 more rows may add the digest array (8 B/row, doubling: < 1 MB), nothing else
     assert peaks[1] - peaks[0] < 1_000_000, peaks
+
+
+# --------------------------------------------------------------------------------------
+# inputs an operator meets (issue 11, item 9)
+# --------------------------------------------------------------------------------------
+
+
+def csv_text(rows: list[list[str]] | None = None) -> str:
+    lines = [",".join(HEADER)] + [",".join(r) for r in (ROWS if rows is None else rows)]
+    return "".join(line + "\n" for line in lines)
+
+
+def jsonl_text() -> str:
+    return "".join(line + "\n" for line in base_jsonl_lines())
+
+
+def run_check_stdin(data: bytes, params: Path, report: Path, *extra: str) -> Result:
+    return CliRunner().invoke(
+        main, ["check", "-", "--params", str(params), "--out", str(report), *extra], input=data
+    )
+
+
+def assert_base_report(result: Result, report: Path) -> None:
+    assert isinstance(result.exception, SystemExit) or result.exception is None, result.exception
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == expected_base_report()
+    assert json.loads(report.read_text()) == expected_base_report()
+
+
+@pytest.mark.parametrize("ending", ["\n", "\n\n", "\r\n", "\n  \n"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_trailing_blank_lines_are_ignored(
+    tmp_path: Path, params_file: Path, report: Path, fmt: str, ending: str
+) -> None:
+    text = csv_text() if fmt == "csv" else jsonl_text()
+    snap = tmp_path / f"snap.{fmt}"
+    snap.write_text(text + ending, encoding="utf-8", newline="")
+    assert_base_report(run_check(snap, params_file, report, "--json"), report)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"), [("csv", "a data row"), ("jsonl", "a JSON object")]
+)
+def test_blank_line_before_a_row_is_an_error(
+    tmp_path: Path, params_file: Path, report: Path, fmt: str, expected: str
+) -> None:
+    if fmt == "csv":
+        lines = csv_text().splitlines()  # header, then data rows 2..5
+        lines.insert(3, "")  # row 4 is blank, carol moves to row 5
+        blank_row = 4
+    else:
+        lines = base_jsonl_lines()
+        lines.insert(2, "")  # line 3 is blank
+        blank_row = 3
+    snap = write_lines(tmp_path / f"snap.{fmt}", lines)
+    result = run_check(snap, params_file, report)
+    assert_rejected(
+        result, report, file=snap, row=blank_row,
+        reason=f"empty line: expected {expected} (blank lines are allowed only at the end)",
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_utf8_bom_is_accepted_in_snapshots(
+    tmp_path: Path, params_file: Path, report: Path, fmt: str
+) -> None:
+    text = csv_text() if fmt == "csv" else jsonl_text()
+    snap = tmp_path / f"snap.{fmt}"
+    snap.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert_base_report(run_check(snap, params_file, report, "--json"), report)
+
+
+def test_utf8_bom_is_accepted_in_params(tmp_path: Path, report: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_bytes(b"\xef\xbb\xbf" + json.dumps(BASE_PARAMS).encode("utf-8"))
+    snap = write_csv(tmp_path / "snap.csv", HEADER, ROWS)
+    assert_base_report(run_check(snap, params, report, "--json"), report)
+
+
+def test_utf8_bom_does_not_hide_params_errors(tmp_path: Path, report: Path) -> None:
+    doc = copy.deepcopy(BASE_PARAMS)
+    doc["assets"][0]["weight_bps"] = 10001
+    params = tmp_path / "params.json"
+    params.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc).encode("utf-8"))
+    snap = write_csv(tmp_path / "snap.csv", HEADER, ROWS)
+    assert_rejected(
+        run_check(snap, params, report), report, file=params, path="assets[0].weight_bps",
+        value="10001", reason="must be an integer in 0..10000",
+    )
+
+
+EXACT_EXPONENTS = [
+    # (row index, column, exponent form, plain form)
+    (0, "USDT", "1E+3", "1000"),
+    (0, "BTC", "5e-01", "0.5"),
+    (1, "BTC-PERP.cost", "-1.47e+05", "-147000"),
+    (3, "BTC", "-3.0E-1", "-0.3"),
+    (2, "USDT", "1.00000001e+02", "100.000001"),
+]
+
+
+def test_exact_exponent_decimals_are_accepted_in_csv(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    rows = copy.deepcopy(ROWS)
+    for index, column, exponent_form, plain in EXACT_EXPONENTS:
+        assert rows[index][HEADER.index(column)] in (plain, "100")
+        rows[index][HEADER.index(column)] = exponent_form
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report, "--json")
+    assert result.exit_code == 0, result.output
+    expected = expected_base_report()
+    # carol's USDT is 100.000001 instead of 100: one more 1e-6 USDT of liabilities
+    expected["assets"]["USDT"]["liabilities"] += 100
+    expected["equity_total"] += 100 * 100 * 1 * U * 10_000
+    expected["shortfall_total"] -= 100 * 100 * 1 * U * 10_000
+    assert json.loads(result.stdout) == expected
+
+
+def test_exact_exponent_numbers_are_accepted_in_jsonl_as_python_writes_them(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    """json.dumps writes 0.00001 as 1e-05: such a line must read as the exact decimal."""
+    assert json.dumps({"x": 0.00001}) == '{"x": 1e-05}'
+    assert json.dumps({"x": 1e16}) == '{"x": 1e+16}'
+    lines = base_jsonl_lines()
+    lines.append(json.dumps({"account_id": "erin", "USDT": 0.00001, "BTC": 1e-05}))
+    snap = write_lines(tmp_path / "snap.jsonl", lines)
+    result = run_check(snap, params_file, report, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    expected = expected_base_report()
+    assert doc["accounts"] == 5
+    assert doc["assets"]["USDT"]["liabilities"] == expected["assets"]["USDT"]["liabilities"] + 1000
+    assert doc["assets"]["BTC"]["liabilities"] == expected["assets"]["BTC"]["liabilities"] + 1000
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        pytest.param("1e-9", DECIMALS, id="1e-9"),
+        pytest.param("1.5e-08", DECIMALS, id="1.5e-08"),
+        pytest.param("1.234567891e+0", DECIMALS, id="nine-digits-e+0"),
+        pytest.param("123456789.1e-8", DECIMALS, id="shifted-nine-digits"),
+        pytest.param("1e+11", OUT_OF_RANGE, id="1e+11"),
+        pytest.param("1e+99999", OUT_OF_RANGE, id="huge-exponent"),
+        pytest.param("1e5", NOT_DECIMAL, id="unsigned-exponent"),
+        pytest.param("1e+", NOT_DECIMAL, id="no-exponent-digits"),
+    ],
+)
+def test_inexact_or_malformed_exponent_is_refused(
+    tmp_path: Path, params_file: Path, report: Path, cell: str, reason: str
+) -> None:
+    rows = copy.deepcopy(ROWS)
+    rows[1][HEADER.index("BTC")] = cell
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=3, column="BTC", value=cell, reason=reason)
+
+
+def test_inexact_exponent_number_in_jsonl_is_refused(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    lines = base_jsonl_lines()
+    lines[1] = '{"account_id": "bob", "USDT": 1e-9}'
+    snap = write_lines(tmp_path / "snap.jsonl", lines)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=2, column="USDT", value="1e-9",
+                    reason=DECIMALS)
+
+
+EMPTY_COST = "the cost is empty but BTC-PERP.qty is"
+
+
+def test_perp_qty_with_empty_cost_is_an_error_csv(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    rows = copy.deepcopy(ROWS)
+    rows[2][HEADER.index("BTC-PERP.cost")] = ""  # carol: long 1, no cost
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=4, column="BTC-PERP.cost",
+                    reason=f"{EMPTY_COST} 1: an open position needs its cost")
+
+
+def test_empty_cost_is_reported_before_a_later_rows_error(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    """The empty cost is seen per block; a later row's error must not be reported first."""
+    rows = copy.deepcopy(ROWS)
+    rows[0][HEADER.index("BTC-PERP.cost")] = ""  # row 2
+    rows[3][HEADER.index("USDT")] = "abc"  # row 5
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=2, column="BTC-PERP.cost",
+                    reason=f"{EMPTY_COST} 0.1")
+
+
+@pytest.mark.parametrize("cost", ['"BTC-PERP.cost": null, ', ""])
+def test_perp_qty_with_empty_cost_is_an_error_jsonl(
+    tmp_path: Path, params_file: Path, report: Path, cost: str
+) -> None:
+    lines = base_jsonl_lines()
+    lines[1] = '{"account_id": "bob", ' + cost + '"BTC-PERP.qty": "-3"}'
+    snap = write_lines(tmp_path / "snap.jsonl", lines)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=2, column="BTC-PERP.cost",
+                    reason=f"{EMPTY_COST} -3")
+
+
+def test_zero_cost_and_empty_cost_of_a_flat_position_are_accepted(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    rows = copy.deepcopy(ROWS)
+    rows[3][HEADER.index("BTC-PERP.qty")] = "0"  # dave: qty 0, cost empty
+    rows.append(["erin", "1", "", "", "0"])  # qty empty, cost 0
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accounts"] == 5
+
+
+BAD_IDS = [
+    pytest.param(" alice", "account_id has leading or trailing whitespace", id="leading-space"),
+    pytest.param("alice ", "account_id has leading or trailing whitespace", id="trailing-space"),
+    pytest.param("alice\u00a0", "account_id has leading or trailing whitespace", id="nbsp"),
+    pytest.param("al\tice", "account_id contains the control character U+0009", id="tab"),
+    pytest.param("al\x00ice", "account_id contains the control character U+0000", id="nul"),
+    pytest.param("al\x7fice", "account_id contains the control character U+007F", id="del"),
+    pytest.param("al\u0085ice", "account_id contains the control character U+0085", id="nel"),
+    pytest.param("x" * 257, "account_id is 257 bytes of UTF-8; at most 256 are allowed",
+                 id="257-ascii"),
+    pytest.param("\u00e9" * 129, "account_id is 258 bytes of UTF-8; at most 256 are allowed",
+                 id="129-two-byte-chars"),
+]
+
+
+@pytest.mark.parametrize(("account_id", "reason"), BAD_IDS)
+def test_bad_account_id_is_refused_csv(
+    tmp_path: Path, params_file: Path, report: Path, account_id: str, reason: str
+) -> None:
+    rows = copy.deepcopy(ROWS)
+    rows[2][0] = account_id
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=4, column="account_id", value=account_id,
+                    reason=reason)
+
+
+@pytest.mark.parametrize(("account_id", "reason"), BAD_IDS)
+def test_bad_account_id_is_refused_jsonl(
+    tmp_path: Path, params_file: Path, report: Path, account_id: str, reason: str
+) -> None:
+    lines = base_jsonl_lines()
+    lines[2] = json.dumps({"account_id": account_id, "USDT": "100"})
+    snap = write_lines(tmp_path / "snap.jsonl", lines)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, row=3, column="account_id", value=account_id,
+                    reason=reason)
+
+
+def test_account_id_limits_are_accepted(tmp_path: Path, params_file: Path, report: Path) -> None:
+    """256 bytes, inner spaces and non-ASCII letters are fine."""
+    ids = ["x" * 256, "\u00e9" * 128, "carol smith", "\u6c34-7", "a"]
+    rows = [[i, "1", "", "", ""] for i in ids]
+    snap = write_csv(tmp_path / "snap.csv", HEADER, rows)
+    result = run_check(snap, params_file, report, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accounts"] == 5
+
+
+@pytest.fixture
+def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where standard input is spooled (checked empty afterwards)."""
+    import tempfile
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    return spool
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_stdin_snapshot(
+    params_file: Path, report: Path, spool_dir: Path, fmt: str
+) -> None:
+    text = csv_text() if fmt == "csv" else jsonl_text()
+    extra = ["--format", fmt] if fmt == "jsonl" else []  # csv is the default for '-'
+    result = run_check_stdin(text.encode("utf-8"), params_file, report, "--json", *extra)
+    assert_base_report(result, report)
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_stdin_is_read_twice_for_duplicates_and_named_in_errors(
+    params_file: Path, report: Path, spool_dir: Path
+) -> None:
+    """The duplicate check reads the snapshot a second time: stdin is spooled for it."""
+    rows = copy.deepcopy(ROWS)
+    rows[3][0] = "bob"
+    result = run_check_stdin(csv_text(rows).encode(), params_file, report)
+    assert_rejected(result, report, file=Path("<stdin>"), row=5, column="account_id",
+                    value="bob", reason="duplicate account_id (first seen in row 3)")
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_stdin_jsonl_without_format_is_read_as_csv(
+    params_file: Path, report: Path, spool_dir: Path
+) -> None:
+    result = run_check_stdin(jsonl_text().encode(), params_file, report)
+    assert_rejected(result, report, file=Path("<stdin>"), row=1,
+                    reason="missing column 'account_id' in header")
+    assert list(spool_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["snap.csv.gz", "snap.jsonl.gz", "snap.ndjson.gz"])
+def test_gzip_snapshots_are_read_transparently(
+    tmp_path: Path, params_file: Path, report: Path, name: str
+) -> None:
+    import gzip
+
+    text = csv_text() if ".csv" in name else jsonl_text()
+    snap = tmp_path / name
+    snap.write_bytes(gzip.compress(b"\xef\xbb\xbf" + text.encode("utf-8") + b"\n"))
+    assert_base_report(run_check(snap, params_file, report, "--json"), report)
+
+
+def test_gzip_errors_are_located(tmp_path: Path, params_file: Path, report: Path) -> None:
+    import gzip
+
+    rows = copy.deepcopy(ROWS)
+    rows[1][HEADER.index("USDT")] = "1e-9"
+    snap = tmp_path / "snap.csv.gz"
+    snap.write_bytes(gzip.compress(csv_text(rows).encode()))
+    assert_rejected(run_check(snap, params_file, report), report, file=snap, row=3,
+                    column="USDT", value="1e-9", reason=DECIMALS)
+    truncated = tmp_path / "cut.csv.gz"
+    truncated.write_bytes(gzip.compress(csv_text().encode())[:-12])
+    assert_rejected(run_check(truncated, params_file, report), report, file=truncated,
+                    reason="is not valid gzip data")
+
+
+def test_unknown_extension_mentions_format_option(
+    tmp_path: Path, params_file: Path, report: Path
+) -> None:
+    snap = write_csv(tmp_path / "snap.txt", HEADER, ROWS)
+    result = run_check(snap, params_file, report)
+    assert_rejected(result, report, file=snap, reason="unknown snapshot format")
+    assert "--format csv, jsonl or parquet" in result.stderr
+    assert_base_report(run_check(snap, params_file, report, "--json", "--format", "csv"),
+                       report)
+
+
+@pytest.mark.parametrize(("delimiter", "label"), [(";", "semicolon"), ("\t", "tab")])
+def test_other_delimiter_gets_a_hint(
+    tmp_path: Path, params_file: Path, report: Path, delimiter: str, label: str
+) -> None:
+    snap = tmp_path / "snap.csv"
+    with snap.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=delimiter, lineterminator="\n").writerows([HEADER, *ROWS])
+    result = run_check(snap, params_file, report)
+    assert_rejected(
+        result, report, file=snap, row=1, value=delimiter.join(HEADER),
+        reason=f"the file looks {label}-separated; a CSV snapshot is comma-separated",
+    )

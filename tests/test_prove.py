@@ -12,6 +12,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -297,3 +298,17 @@ def test_batch_totals_that_differ_from_the_check_stop_the_run() -> None:
     with pytest.raises(ZkMarginError, match=r"differ from the exact check: batches .*"
                                             r"'BTC': \{'liabilities': 7"):
         same_totals(Totals(3, 1, 10, 4, 2, (5, 7), (1, 0)), check, symbols)
+
+
+def test_prove_reads_standard_input(proved: dict[str, Any], tmp_path: Path) -> None:
+    """`prove -` spools standard input once (checked, hashed, batched) and gives the root
+    of the same snapshot read from its file."""
+    out = tmp_path / "art"
+    with proved["snap"].open("rb") as stdin:
+        proc = subprocess.run([*ZKMARGIN, *prove_args(Path("-"), proved["params"],
+                                                      proved["secret"], out, "--json")],
+                              stdin=stdin, capture_output=True, text=True, timeout=1800,
+                              cwd=ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["root"] == proved["summary"]["root"]
+    assert not list(Path(tempfile.gettempdir()).glob("zkmargin-stdin-*"))

@@ -74,7 +74,7 @@ def cheat(path: tuple[Any, ...], value: int) -> dict[str, Any]:
 CHEATS: dict[str, tuple[Callable[[], dict[str, Any]], str, str]] = {
     # (inputs, the template whose assert fails, a template enclosing it)
     "balance-2^63": (lambda: cheat(("x", 0, 0), I63), "Num2Bits", "SignedInt64"),
-    "perp-qty--2^63": (lambda: cheat(("q", 2, 0), -I63), "SignedInt64", "AccountMargin"),
+    "perp-cost--2^63": (lambda: cheat(("c", 2, 0), -I63), "SignedInt64", "AccountMargin"),
     "selector-not-boolean": (lambda: cheat(("sel", 2, 0, 0), 2), "AccountMargin", "Batch"),
 }
 

@@ -60,12 +60,13 @@ def check_snapshot(
     fmt: str | None = None,
     block_size: int = DEFAULT_BLOCK,
     progress: Callable[[int], None] | None = None,
+    name: str | None = None,
 ) -> CheckReport:
     """Exact totals of the margin model (docs/margin.md) for every account of
     ``snapshot``."""
     impl = get_core(core)
     report = CheckReport(params.asset_symbols)
-    for block in SnapshotReader(snapshot, params, fmt=fmt, block_size=block_size):
+    for block in SnapshotReader(snapshot, params, fmt=fmt, block_size=block_size, name=name):
         report.add(block, impl.evaluate(params, block))
         if progress:
             progress(len(block))

@@ -133,8 +133,10 @@ def main() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "jsonl"]),
-    help="Snapshot format (default: from the file extension .csv / .jsonl / .ndjson).",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    help="Snapshot format (default: from the file extension .csv / .jsonl / .ndjson / "
+    ".parquet; .csv.gz and .jsonl.gz are gunzipped). SNAPSHOT '-' reads standard input "
+    "(default csv).",
 )
 @click.option(
     "--core",
@@ -185,8 +187,9 @@ def check(
               help="Share of accounts that borrow one asset.")
 @click.option("--deficient-share", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Share of accounts made margin-deficient (exact per block).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
-              show_default=True, help="Snapshot file format.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
+              show_default=True,
+              help="Snapshot file format (parquet: decimal128(19, 8) value columns).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for snapshot.<format> and params.json.")
 @click.option("--force", is_flag=True, help="Overwrite existing files in --out.")
@@ -313,8 +316,9 @@ class TerminalEvents:
 @click.option("--salt-secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File with the exchange's salt secret (hex, >= 16 bytes). Default: a new "
                    "random one, kept in OUT/private/salt_secret.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
-              help="Snapshot format (default: from the file extension).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]),
+              help="Snapshot format (default: from the file extension .csv / .jsonl / "
+                   ".ndjson / .parquet; .csv.gz and .jsonl.gz are gunzipped).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @reports_errors
 def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
@@ -322,6 +326,7 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
           zkey: Path | None, dev_setup: bool, salt_secret: Path | None, fmt: str | None,
           as_json: bool) -> None:
     """Prove every account of SNAPSHOT in Groth16 batch proofs; write artifacts to OUT.
+    SNAPSHOT may be `-` (standard input, spooled once; CSV unless --format says otherwise).
 
     Checks the snapshot with the exact core first (bad rows stop the run before any file
     is written; deficient accounts are listed, then proved and counted), compiles the batch
@@ -398,9 +403,17 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
 @click.option("--expect-contribution", "expected", multiple=True, metavar="HASH",
               help="A phase-2 contribution hash you trust (a contributor gave it to you); "
                    "repeatable. Each must be in the verified chain (needs --ptau).")
+@click.option("--rpc", "rpc_url", default=None, metavar="URL",
+              help="After the artifacts pass, compare the chain with them: an Ethereum "
+                   "JSON-RPC endpoint (http/https; never printed). Needs --registry, --epoch.")
+@click.option("--registry", default=None, metavar="ADDR",
+              help="The SolvencyRegistry's address (0x + 40 hex digits), with --rpc.")
+@click.option("--epoch", "epoch", type=click.IntRange(0, (1 << 256) - 1), default=None,
+              help="The registry's epoch of these artifacts, with --rpc.")
 @reports_errors
 def audit(directory: Path, as_json: bool, policy: str, impl: str, ptau: Path | None,
-          expected: tuple[str, ...]) -> None:
+          expected: tuple[str, ...], rpc_url: str | None = None, registry: str | None = None,
+          epoch: int | None = None) -> None:
     """Verify an artifact DIRECTORY of `zkmargin prove`, stopping at the first failure.
 
     \b
@@ -419,9 +432,32 @@ def audit(directory: Path, as_json: bool, policy: str, impl: str, ptau: Path | N
     verified (or not checked); independent contributions found; INSECURE setup.
     Exit codes: 0 valid; 1 a check failed (the file and the check are named); 2 valid but
     --policy strict and some account is deficient.
+
+    \b
+    With --rpc URL --registry ADDR --epoch N, last, the check 'onchain': the registry's
+    code is SolvencyRegistry.sol of this zkmargin and the epoch's pinned verifier's code is
+    Groth16Verifier.sol of the AUDITED key (both compiled by the pinned solc, metadata
+    aside; the verifier's code unchanged since publication); the epoch's root, params hash
+    and batch count are the manifest's; its batchesRoot is the tree over the audited
+    commitments. How many batches are verified on chain is reported (fully verified or
+    not); a mismatch or an unreadable chain fails the audit.
     """
     from zkmargin.verifier.audit import AuditError, normalise_contribution_hash
     from zkmargin.verifier.audit import audit as run_audit
+
+    onchain_args = {"--rpc": rpc_url, "--registry": registry, "--epoch": epoch}
+    missing = [name for name, value in onchain_args.items() if value is None]
+    if missing and len(missing) < len(onchain_args):
+        raise click.UsageError(f"--rpc, --registry and --epoch go together; missing "
+                               f"{', '.join(missing)}")
+    if not missing:
+        from zkmargin.verifier.onchain import ADDRESS
+
+        if not ADDRESS.fullmatch(str(registry)):
+            raise click.BadParameter(f"{registry!r} is not 0x + 40 hex digits",
+                                     param_hint="--registry")
+        if not str(rpc_url).lower().startswith(("http://", "https://")):
+            raise click.BadParameter("must be an http:// or https:// URL", param_hint="--rpc")
 
     if expected and ptau is None:
         raise click.BadParameter("needs --ptau: only a chain verified against the ptau you "
@@ -435,12 +471,26 @@ def audit(directory: Path, as_json: bool, policy: str, impl: str, ptau: Path | N
         with progress_if(not as_json, "verifying batches") as advance:
             report = run_audit(directory, impl=impl, ptau=ptau, expected=expected,
                                progress=advance)
+        onchain = None
+        if rpc_url is not None and registry is not None and epoch is not None:
+            from zkmargin.verifier.onchain import check_onchain
+
+            onchain = check_onchain(directory, report, rpc_url=rpc_url, registry=registry,
+                                    epoch=epoch)
     except AuditError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "file": exc.file, "check": exc.check,
                                    "error": exc.reason}))
         raise Failure(f"audit of {directory} failed: {exc}") from None
-    click.echo(json.dumps(report.to_json()) if as_json else report.render(str(directory)))
+    if as_json:
+        doc = report.to_json()
+        if onchain is not None:
+            doc["onchain"] = onchain.to_json()
+        click.echo(json.dumps(doc))
+    else:
+        click.echo(report.render(str(directory)))
+        if onchain is not None:
+            click.echo("\n".join(["", *onchain.render()]))
     if policy == "strict" and report.totals.deficient:
         click.echo(f"error: policy strict: {report.totals.deficient} account(s) are "
                    "margin-deficient", err=True)
@@ -477,29 +527,84 @@ def inclusion_export(directory: Path, account_id: str, out: Path) -> None:
 def _hex_root(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
     if value is None:
         return None
+    from zkmargin.verifier.inclusion import parse_root
+
     try:
-        return int(value, 16) if value.lower().startswith("0x") else int(value)
+        return parse_root(value)
     except ValueError:
-        raise click.BadParameter(f"a root is 0x-prefixed hex or decimal, got {value!r}") \
-            from None
+        raise click.BadParameter(f"a root is hex (64 digits, with or without 0x) or decimal, "
+                                 f"got {value!r}") from None
 
 
 @inclusion.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--root", callback=_hex_root, default=None,
-              help="The published root to expect (0x hex or decimal).")
+              help="The published root to expect (hex with or without 0x, or decimal).")
+@click.option("--params-hash", "expected_params_hash", callback=_hex_root, default=None,
+              help="The published params hash to expect (0x hex or decimal): the labels "
+                   "shown are then the committed ones.")
 @click.option("--artifacts", "directory", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Also check against these artifacts and verify the batch proof.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the failed check, or the verdict with equity, "
+                   "requirement and margin status (the holders' page computes the same).")
 @reports_errors
-def inclusion_verify(file: Path, root: int | None, directory: Path | None) -> None:
-    """Check that the account in FILE, with the balances written in it, is in the root."""
+def inclusion_verify(file: Path, root: int | None, expected_params_hash: int | None,
+                     directory: Path | None, as_json: bool = False) -> None:
+    """Check that the account in FILE, with the balances written in it, is in the root.
+
+    \b
+    The file's own root and params hash prove nothing: pass the published ones (--root,
+    --params-hash), or --artifacts DIR to compare with the published artifacts and verify
+    the account's batch proof too.
+    """
     from zkmargin.verifier.inclusion import InclusionError, verify
 
     try:
-        verdict = verify(file, root=root, directory=directory)
+        verdict = verify(file, root=root, expected_params_hash=expected_params_hash,
+                         directory=directory)
     except InclusionError as exc:
+        if as_json:
+            click.echo(json.dumps({"verified": False, "check": exc.check, "error": str(exc)}))
         raise Failure(f"{file}: NOT verified: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(verdict.to_json()))
+        return
     click.echo(verdict.sentence())
+    click.echo("\n".join(verdict.facts()))
+
+
+@inclusion.command("page")
+@click.option("--artifacts", "directory", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="The artifact directory of `zkmargin prove` (only public "
+                                  "files the manifest lists are read; never private/).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The site directory to write: new, empty, or a page written earlier "
+                   "(replaced whole).")
+@reports_errors
+def inclusion_page(directory: Path, out: Path) -> None:
+    """Write the account holders' static page into OUT, with the public files it needs.
+
+    \b
+    OUT/index.html and OUT/zkmargin-verify.js: the page, which runs the checks of
+    `zkmargin inclusion verify` in the holder's browser (Poseidon by circomlibjs, Groth16
+    by snarkjs) and makes no network request; OUT/published.js: the public files below,
+    embedded for a page opened from disk; OUT/manifest.json, params.json, circuit/,
+    batches/, tree/: those files as published (each checked against the manifest's
+    sha256). Publish OUT/ on any static host as it is; each holder opens the page and
+    loads their own inclusion file, which never leaves their machine.
+    """
+    from zkmargin.verifier.page import publish
+
+    site = publish(directory, out)
+    click.echo(f"wrote {out}/index.html: the holders' page with {len(site.files)} public files "
+               f"of {directory} ({site.batches} batches, root 0x{site.root:064x}); nothing "
+               "from private/")
+    click.echo(f"publish {out}/ as it is on any static host; holders open index.html there or "
+               "from disk and load their own inclusion file")
+    if site.insecure_setup:
+        click.echo("WARNING: INSECURE development setup: these proofs prove nothing to a "
+                   "third party (the page says so too).")
 
 
 # --------------------------------------------------------------------------------------
@@ -581,7 +686,8 @@ def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
     proof_file = out / f"inclusion-{holder}.json"
     click.echo(f"\n== 5/5 inclusion proof of {holder} (what the account holder runs)")
     ctx.invoke(inclusion_export, directory=artifacts, account_id=holder, out=proof_file)
-    ctx.invoke(inclusion_verify, file=proof_file, root=None, directory=artifacts)
+    ctx.invoke(inclusion_verify, file=proof_file, root=None, expected_params_hash=None,
+               directory=artifacts)
     click.echo(f"\nexact JSON report: {out / 'check.json'}")
     click.echo(f"proof artifacts:   {artifacts}/ (manifest.json, batches/, tree/; "
                "private/ stays with the exchange)")
@@ -731,9 +837,14 @@ def contracts_export(artifacts: Path, out: Path, epoch: int, as_json: bool) -> N
     publish.json (publishEpoch and per-batch submitBatch arguments).
 
     \b
-    ARTIFACTS is an artifact directory of `zkmargin prove`. Tested with solc 0.8.37.
-    Every input file is checked first (its sha256 against manifest.json too); on an
-    error nothing is written and the file, field and value are named.
+    ARTIFACTS is an artifact directory of `zkmargin prove`. Every input file is checked
+    first (its sha256 against manifest.json too); on an error nothing is written and the
+    file, field and value are named. Both contracts are compiled with the pinned solc-js
+    0.8.37 (optimizer, 200 runs, default EVM version; needs node and node_modules), and
+    publish.json records the sha256 of their runtime code, with and without the trailing
+    CBOR metadata: deploy them compiled the same way (`zkmargin audit --rpc` compares the
+    code on chain, metadata aside). publishEpoch's argument 1 is a placeholder for the
+    deployed Groth16Verifier's address.
     """
     from zkmargin.verifier.contracts import (
         PUBLISH_JSON,
@@ -743,13 +854,22 @@ def contracts_export(artifacts: Path, out: Path, epoch: int, as_json: bool) -> N
     )
 
     doc = export_contracts(artifacts, out, epoch=epoch)
+    deploy = doc["deploy"]
+    runtime = {name: r["sha256_without_metadata"] for name, r in deploy["runtime"].items()}
     if as_json:
         click.echo(json.dumps({"out": str(out), **doc["epoch"],
-                               "insecure_setup": doc["insecure_setup"]}))
+                               "insecure_setup": doc["insecure_setup"], "solc": deploy["solc"],
+                               "runtime_sha256_without_metadata": runtime}))
         return
     e = doc["epoch"]
     click.echo(f"wrote {out / VERIFIER_SOL}, {out / REGISTRY_SOL}, {out / PUBLISH_JSON}")
     click.echo(f"epoch {e['epoch']}: {e['batch_count']} batches, batchesRoot {e['batches_root']}")
+    click.echo(f"compiled by solc {deploy['solc']} (optimizer, 200 runs, default EVM version); "
+               "runtime code sha256 without metadata:")
+    for name, digest in runtime.items():
+        click.echo(f"  {name:<17} {digest}")
+    click.echo(f"deploy both, then call publishEpoch with publish.json's arguments, argument "
+               f"{deploy['verifier_argument']} replaced by the Groth16Verifier's address")
     if doc["insecure_setup"]:
         click.echo("WARNING: INSECURE development setup: these proofs prove nothing to a "
                    "third party.")

@@ -1,6 +1,9 @@
 """Exact fixed-point decimals: text with at most 8 fractional digits -> integer x 10^8.
 
-No float ever touches a value: ``"0.1"`` becomes exactly ``10_000_000``.
+No float ever touches a value: ``"0.1"`` becomes exactly ``10_000_000``. Snapshot values
+may also use exponent notation with a signed exponent, as JSON and CSV writers print
+floats (``1e-05``, ``1.5E+3``), when the value is exactly a decimal of at most 8
+fractional digits (:func:`parse_fixed` with ``exponent=True``); params never do.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from zkmargin.errors import ValueRangeError
 
 #: Fixed-point scale of amounts, prices and notionals: value = units x 10^8.
 SCALE_DECIMALS = 8
-SCALE = 10**SCALE_DECIMALS
+SCALE: int = 10**SCALE_DECIMALS
 #: Decimals of the fine unit F of equity, requirement and shortfall: USD x 10^22
 #: (a balance x 1e8 times a price x 1e8 times a weight in bps x 100).
 FINE_DECIMALS = 22
@@ -22,24 +25,41 @@ if SCALE != 100_000_000 or FINE_DECIMALS != 2 * SCALE_DECIMALS + 6:
 I63 = 1 << 63
 
 _DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
+# sign, whole digits, fraction digits, exponent sign (required), exponent digits
+_EXPONENT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?[eE]([+-])([0-9]+)")
+#: Exponents beyond this many digits are not computed: the value is out of range or inexact.
+_MAX_EXPONENT_DIGITS = 4
+
+_NOT_DECIMAL = (
+    "is not a decimal number (expected digits with an optional sign and up to "
+    f"{SCALE_DECIMALS} fractional digits, e.g. -12.5"
+)
 
 
-def parse_fixed(text: str) -> int:
+def parse_fixed(text: str, *, exponent: bool = False) -> int:
     """Parse a decimal string into an exact integer x 10^8.
 
     Accepts an optional sign, digits, and an optional fraction of 1..8 digits.
-    Rejects exponents, NaN/Infinity, empty text, thousands separators and more than
-    8 fractional digits, raising :class:`ValueRangeError` with the reason.
+    Rejects NaN/Infinity, empty text, thousands separators and more than 8 fractional
+    digits, raising :class:`ValueRangeError` with the reason. Exponents are rejected too,
+    unless ``exponent`` is true: then ``<decimal>e<sign><digits>`` (the sign is required,
+    as Python, JavaScript, C and spreadsheets print it: ``1e-05``, ``1E+3``) is accepted
+    when the value it denotes has at most 8 fractional digits.
     """
     m = _DECIMAL.fullmatch(text)
     if m is None:
         stripped = text.strip()
-        if stripped != text and _DECIMAL.fullmatch(stripped):
-            return parse_fixed(stripped)
-        raise ValueRangeError(
-            "is not a decimal number (expected digits with an optional sign and up to "
-            f"{SCALE_DECIMALS} fractional digits, e.g. -12.5)"
-        )
+        if stripped != text and stripped:
+            return parse_fixed(stripped, exponent=exponent)
+        if exponent:
+            e = _EXPONENT.fullmatch(text)
+            if e is not None:
+                return _parse_exponent(*e.groups())
+            raise ValueRangeError(
+                f"{_NOT_DECIMAL}; or exponent notation with a signed exponent, e.g. "
+                "1e-05, 1.5E+3)"
+            )
+        raise ValueRangeError(f"{_NOT_DECIMAL})")
     sign: str = m.group(1)
     whole: str = m.group(2)
     frac: str = m.group(3) or ""
@@ -50,6 +70,35 @@ def parse_fixed(text: str) -> int:
     value: int = int(whole) * SCALE
     if frac:
         value += int(frac) * 10 ** (SCALE_DECIMALS - len(frac))
+    return -value if sign == "-" else value
+
+
+def _parse_exponent(sign: str, whole: str, frac: str | None, exp_sign: str,
+                    exp_digits: str) -> int:
+    """``[sign]whole[.frac]e<exp_sign>exp_digits`` as an exact integer x 10^8."""
+    frac = frac or ""
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return 0
+    significant = digits.rstrip("0")
+    exp_text = exp_digits.lstrip("0") or "0"
+    huge = len(exp_text) > _MAX_EXPONENT_DIGITS
+    exp = 0 if huge else int(exp_text)
+    if exp_sign == "-":
+        exp = -exp
+    # value x 10^8 = int(whole + frac) x 10^shift
+    shift = SCALE_DECIMALS + exp - len(frac)
+    if (huge and exp_sign == "+") or len(digits) + shift > 2 * SCALE_DECIMALS + 20:
+        raise ValueRangeError("is out of range: |value x 10^8| must be below 2^63")
+    # fractional digits of the value: the significant digits below 10^0
+    fraction_digits = len(significant) - (len(digits) + exp - len(frac))
+    if huge or fraction_digits > SCALE_DECIMALS:
+        shown = f"more than {10**_MAX_EXPONENT_DIGITS}" if huge else str(fraction_digits)
+        raise ValueRangeError(
+            f"has {shown} fractional digits; at most {SCALE_DECIMALS} are allowed"
+        )
+    mantissa = int(digits)
+    value: int = mantissa * 10**shift if shift >= 0 else mantissa // 10**-shift
     return -value if sign == "-" else value
 
 

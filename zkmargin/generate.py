@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -171,25 +172,71 @@ def generate(
     with atomic_text(snap_path) as fh:
         if fmt == "csv":
             fh.write(",".join(("account_id", *columns)) + "\n")
-        done = 0
-        k = 0
-        while done < opts.accounts:
-            n = min(BLOCK, opts.accounts - done)
-            rng = np.random.default_rng([opts.seed, 1, k])
-            block = _block(params, opts, done, n, rng)
-            want = np.zeros(n, dtype=bool)
-            target = round((done + n) * opts.deficient_share) - round(done * opts.deficient_share)
-            want[rng.choice(n, size=target, replace=False)] = True
-            block = _adjust(params, block, want)
-            _write_rows(fh, fmt, columns, block)
-            done += n
-            k += 1
-            if progress:
-                progress(n)
+        parquet = _ParquetRows(fh.buffer, columns) if fmt == "parquet" else None
+        try:
+            done = 0
+            k = 0
+            while done < opts.accounts:
+                n = min(BLOCK, opts.accounts - done)
+                rng = np.random.default_rng([opts.seed, 1, k])
+                block = _block(params, opts, done, n, rng)
+                want = np.zeros(n, dtype=bool)
+                target = (round((done + n) * opts.deficient_share)
+                          - round(done * opts.deficient_share))
+                want[rng.choice(n, size=target, replace=False)] = True
+                block = _adjust(params, block, want)
+                if parquet is not None:
+                    parquet.write(block)
+                else:
+                    _write_rows(fh, fmt, columns, block)
+                done += n
+                k += 1
+                if progress:
+                    progress(n)
+        finally:
+            if parquet is not None:  # the footer; on an error the file is discarded
+                parquet.close()
     with atomic_text(params_path) as fh:
         json.dump(params.to_json(), fh, indent=2)
         fh.write("\n")
     return snap_path, params_path
+
+
+class _ParquetRows:
+    """``snapshot.parquet``: ``account_id`` utf8 and every value column ``decimal128(19, 8)``
+    (the exact integer x 1e8; |value| < 2^63 has at most 19 digits), one row group per
+    generated block of accounts, so the file streams back by row group."""
+
+    def __init__(self, sink: BinaryIO, columns: tuple[str, ...]) -> None:
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        self.pa = pa
+        self.columns = columns
+        self.type = pa.decimal128(19, 8)
+        schema = pa.schema([("account_id", pa.string())] + [(c, self.type) for c in columns])
+        self.writer = pq.ParquetWriter(sink, schema)
+
+    def write(self, block: AccountBlock) -> None:
+        pa = self.pa
+        n_a = block.balances.shape[1]
+        arrays = [pa.array(block.ids, pa.string())]
+        for k in range(len(self.columns)):
+            if k < n_a:
+                values = block.balances[:, k]
+            else:
+                values = (block.qty if (k - n_a) % 2 == 0 else block.cost)[:, (k - n_a) // 2]
+            # decimal128 is a little-endian two's complement: low 64 bits, then the sign
+            limbs = np.empty((len(values), 2), dtype=np.int64)
+            limbs[:, 0] = values
+            limbs[:, 1] = values >> 63
+            arrays.append(pa.Array.from_buffers(self.type, len(values),
+                                                [None, pa.py_buffer(limbs.tobytes())]))
+        self.writer.write_table(pa.Table.from_arrays(arrays, names=["account_id",
+                                                                    *self.columns]))
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def _write_rows(fh: object, fmt: str, columns: tuple[str, ...], block: AccountBlock) -> None:

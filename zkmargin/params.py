@@ -46,6 +46,18 @@ class Bracket:
     mmr_ppm: int
 
 
+#: A bracket threshold on |q| is capped here: |q| < 2^63 never reaches it.
+THRESHOLD_CAP = 1 << 63
+
+
+def notional_threshold(bound: int, mark: int) -> int:
+    """The least integer ``|q|`` whose notional ``|q| * mark`` reaches ``bound * 1e8``:
+    ``ceil(bound * 1e8 / mark)`` (uncapped). For an integer ``|q|``,
+    ``|q| * M >= B * 1e8`` exactly when ``|q| >= notional_threshold(B, M)``."""
+    whole, rest = divmod(bound * SCALE, mark)
+    return int(whole) + (rest != 0)
+
+
 @dataclass(frozen=True)
 class Perp:
     symbol: str
@@ -64,6 +76,16 @@ class Perp:
             assert bound is not None
             step = self.brackets[j + 1].mmr_ppm - self.brackets[j].mmr_ppm
             out.append(out[-1] + bound * SCALE * step)
+        return tuple(out)
+
+    def thresholds(self) -> tuple[int, ...]:
+        """Per bounded bracket, the least ``|q|`` in the next bracket, capped at 2^63:
+        the bracket of ``|q|`` is the number of thresholds ``<= |q|``."""
+        out = []
+        for b in self.brackets[:-1]:
+            if b.max_notional is None:
+                raise ValueError(f"perp {self.symbol}: only the last bracket is unbounded")
+            out.append(min(notional_threshold(b.max_notional, self.mark), THRESHOLD_CAP))
         return tuple(out)
 
 
@@ -296,10 +318,14 @@ def parse_params(doc: object, file: str = "<params>") -> RiskParams:
 
 
 def loads_params(text: str, file: str = "<params>") -> RiskParams:
-    """Parse params JSON text; numbers keep their exact decimal text."""
+    """Parse params JSON text; numbers keep their exact decimal text. A leading UTF-8
+    byte order mark (as some Windows editors write) is ignored."""
     try:
         doc = json.loads(
-            text, parse_float=_RawNumber, parse_int=_RawNumber, object_pairs_hook=json_object
+            text.removeprefix("\ufeff"),
+            parse_float=_RawNumber,
+            parse_int=_RawNumber,
+            object_pairs_hook=json_object,
         )
     except json.JSONDecodeError as exc:
         raise InputError(file, f"is not valid JSON: {exc.msg}", row=exc.lineno) from None
@@ -310,7 +336,7 @@ def load_params(path: str | Path) -> RiskParams:
     """Read and validate a risk-parameters JSON file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")  # -sig: a leading BOM is dropped
     except OSError as exc:
         raise InputError(str(p), f"cannot be read: {exc.strerror}") from None
     except UnicodeDecodeError:

@@ -36,9 +36,9 @@ from typing import Any, ClassVar
 from zkmargin.commitments import fold_hash, padding_leaf
 from zkmargin.errors import InputError
 from zkmargin.field import SNARK_FIELD
-from zkmargin.fixed import I63, SCALE
+from zkmargin.fixed import I63
 from zkmargin.merkle import MAX_DEPTH, MerkleTree, depth_for, zero_hashes
-from zkmargin.params import RiskParams
+from zkmargin.params import RiskParams, notional_threshold
 from zkmargin.report import amount, group_digits, usd
 
 #: Brackets per perp in the circuit: at least 2 (shorter tables are padded, see
@@ -109,11 +109,16 @@ class CircuitParams:
     bound: tuple[tuple[int, ...], ...]  # (P, L-1)
     rate: tuple[tuple[int, ...], ...]  # (P, L)
 
+    def threshold(self, i: int, k: int) -> int:
+        """The least ``|q|`` in bracket ``k + 1`` of perp ``i`` (uncapped: the circuit's
+        ``thrCeil`` hint; its ``thr`` is this capped at 2^63)."""
+        return notional_threshold(self.bound[i][k], self.mark[i])
+
     def bracket(self, i: int, abs_q: int) -> int:
-        """Index of the bracket containing N = |q| * M (B_(k-1)*1e8 <= N < B_k*1e8)."""
-        n = abs_q * self.mark[i]
+        """Index of the bracket containing N = |q| * M (B_(k-1)*1e8 <= N < B_k*1e8): the
+        number of thresholds ``<= |q|``."""
         k = 0
-        while k < len(self.bound[i]) and n >= self.bound[i][k] * SCALE:
+        while k < len(self.bound[i]) and abs_q >= self.threshold(i, k):
             k += 1
         return k
 

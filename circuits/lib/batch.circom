@@ -4,24 +4,24 @@ include "margin.circom";
 include "leaf.circom";
 include "merkle.circom";
 include "params.circom";
-include "circomlib/circuits/comparators.circom";
 
 // Batch(A, P, L, DEPTH): one batch proof: K = 2^DEPTH accounts, their subtree root and
 // their totals under the committed risk parameters, bound into ONE public output.
 // Parameters:
 //   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2; DEPTH: 0..24.
 // Inputs (all private):
-//   batchIndex; per account idHash, x[A], q[P], c[P], sel[P][L] (bracket hint), isReal
-//   (0 = padding); the risk parameters assetSym[A], perpSym[P], price[A], weight[A],
-//   mark[P], bound[P][L-1], rate[P][L].
+//   batchIndex; per account idHash, x[A], q[P], c[P], the hints absq[P], qNonNeg[P],
+//   sel[P][L] (|q|, its sign, its bracket), isReal (0 = padding); the risk parameters
+//   assetSym[A], perpSym[P], price[A], weight[A], mark[P], bound[P][L-1], rate[P][L] and
+//   the hints thrCeil[P][L-1], thrClamp[P][L-1] (RiskParams checks them).
 // Outputs:
 //   commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient, equity,
 //     requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
 //     elements, negative = p - |v|): the one public signal.
 // Enforces: every account's margin (AccountMargin), its leaf (AccountLeaf), the subtree
-//   root, the parameter checks and hash (RiskParams); a padding account is all zero with
-//   idHash 0 and counts in no total (its E, R, shortfall and parts are 0 by
-//   construction); a real account has idHash != 0, so it can never be the padding leaf,
+//   root, the parameter checks and hash (RiskParams); a padding account's leaf is the
+//   padding leaf (id hash 0, every value 0), so it counts in no total; a real account has
+//   idHash != 0, so it can never be the padding leaf,
 //   and isReal never increases along the batch (padding only after the last real
 //   account): the account count cannot be inflated. Deficient accounts do not fail the
 //   proof: they are counted.
@@ -39,6 +39,8 @@ template Batch(A, P, L, DEPTH) {
     signal input x[K][A];
     signal input q[K][P];
     signal input c[K][P];
+    signal input absq[K][P];
+    signal input qNonNeg[K][P];
     signal input sel[K][P][L];
     signal input isReal[K];
     signal input assetSym[A];
@@ -48,6 +50,8 @@ template Batch(A, P, L, DEPTH) {
     signal input mark[P];
     signal input bound[P][L - 1];
     signal input rate[P][L];
+    signal input thrCeil[P][L - 1];
+    signal input thrClamp[P][L - 1];
     signal output commitment;
 
     // element-wise wiring (not whole-array `<==`) keeps the static analyser able to read it
@@ -62,17 +66,26 @@ template Batch(A, P, L, DEPTH) {
         params.mark[i] <== mark[i];
         for (var k = 0; k < L - 1; k++) {
             params.bound[i][k] <== bound[i][k];
+            params.thrCeil[i][k] <== thrCeil[i][k];
+            params.thrClamp[i][k] <== thrClamp[i][k];
         }
         for (var k = 0; k < L; k++) {
             params.rate[i][k] <== rate[i][k];
         }
     }
 
+    // the leaf of the padding account (id hash 0, every value 0), once per batch
+    component padLeaf = AccountLeaf(A + 2 * P);
+    padLeaf.idHash <== 0;
+    for (var s = 0; s < A + 2 * P; s++) {
+        padLeaf.slot[s] <== 2 ** 63;
+    }
+
     component acct[K];
     component leaf[K];
     component tree = SubtreeRoot(DEPTH);
-    signal pad[K];
-    component idZero[K];
+    signal idInv[K];
+    signal idUnit[K];
     var accounts = 0;
     var deficient = 0;
     var equity = 0;
@@ -89,37 +102,30 @@ template Batch(A, P, L, DEPTH) {
         if (n > 0) {
             isReal[n] * (1 - isReal[n - 1]) === 0;   // real accounts come first
         }
-        pad[n] <== 1 - isReal[n];
-        // a real account's id hash is not 0: it can never pose as the padding account
-        idZero[n] = IsZero();
-        idZero[n].in <== idHash[n];
-        isReal[n] * idZero[n].out === 0;
-        // a padding account is the zero account: every value and the id hash are 0
-        pad[n] * idHash[n] === 0;
-        for (var a = 0; a < A; a++) {
-            pad[n] * x[n][a] === 0;
-        }
-        for (var i = 0; i < P; i++) {
-            pad[n] * q[n][i] === 0;
-            pad[n] * c[n][i] === 0;
-        }
+        // a real account's id hash is not 0, so it can never pose as the padding account:
+        // idHash * idInv = 1 wherever isReal = 1 (idInv a hint)
+        idInv[n] <-- idHash[n] != 0 ? 1 / idHash[n] : 0;
+        idUnit[n] <== idHash[n] * idInv[n];
+        isReal[n] * (idUnit[n] - 1) === 0;
         acct[n] = AccountMargin(A, P, L);
         for (var a = 0; a < A; a++) {
             acct[n].x[a] <== x[n][a];
             acct[n].price[a] <== price[a];
-            acct[n].weight[a] <== weight[a];
+            acct[n].posWeight[a] <== params.posWeight[a];
         }
         for (var i = 0; i < P; i++) {
             acct[n].q[i] <== q[n][i];
             acct[n].c[i] <== c[n][i];
+            acct[n].absq[i] <== absq[n][i];
+            acct[n].qNonNeg[i] <== qNonNeg[n][i];
             acct[n].mark[i] <== mark[i];
             for (var k = 0; k < L; k++) {
                 acct[n].sel[i][k] <== sel[n][i][k];
-                acct[n].rate[i][k] <== rate[i][k];
+                acct[n].markRate[i][k] <== params.markRate[i][k];
                 acct[n].ded[i][k] <== params.ded[i][k];
             }
             for (var k = 0; k < L - 1; k++) {
-                acct[n].bound[i][k] <== bound[i][k];
+                acct[n].thr[i][k] <== params.thr[i][k];
             }
         }
 
@@ -128,6 +134,9 @@ template Batch(A, P, L, DEPTH) {
         for (var s = 0; s < A + 2 * P; s++) {
             leaf[n].slot[s] <== acct[n].slot[s];
         }
+        // a padding account is the zero account: its leaf is the padding leaf, so (the hash
+        // binding them) its id hash and every value are 0 and it adds 0 to every total
+        (1 - isReal[n]) * (leaf[n].leaf - padLeaf.leaf) === 0;
         tree.leaves[n] <== leaf[n].leaf;
 
         accounts += isReal[n];

@@ -53,18 +53,55 @@ def test_honest_inputs_are_accepted() -> None:
 
 # -- values out of range / field wrap ---------------------------------------------------
 
-@pytest.mark.parametrize(
-    "path",
-    [("x", 0, 0), ("x", 1, 1), ("q", 2, 0), ("c", 0, 1)],
-    ids=["balance", "balance-2", "perp-qty", "perp-cost"],
-)
-@pytest.mark.parametrize(
+OUT_OF_RANGE = pytest.mark.parametrize(
     "value",
     [I63, -I63, I63 + 5, (SNARK_FIELD - 1) // 2, SNARK_FIELD - I63 - 1],
     ids=["2^63", "-2^63", "2^63+5", "half-field", "wrap-below--2^63"],
 )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [("x", 0, 0), ("x", 1, 1), ("c", 0, 1)],
+    ids=["balance", "balance-2", "perp-cost"],
+)
+@OUT_OF_RANGE
 def test_out_of_range_values_are_rejected(path: tuple[Any, ...], value: int) -> None:
     rejected(with_value(path, value), "SignedInt64")
+
+
+def _signed(value: int) -> int:
+    """The signed integer a field element stands for (|v| < r/2)."""
+    v = value % SNARK_FIELD
+    return v - SNARK_FIELD if v > SNARK_FIELD // 2 else v
+
+
+@OUT_OF_RANGE
+def test_out_of_range_perp_size_is_rejected(value: int) -> None:
+    """A perp size has no range check of its own: its |q| hint must sit between two
+    thresholds below 2^63. The cheat is consistent: q, |q| and the sign hint agree."""
+    inputs = with_value(("q", 2, 0), value)
+    v = _signed(value)
+    inputs["absq"][2][0] = str(abs(v) % SNARK_FIELD)
+    inputs["qNonNeg"][2][0] = str(int(v >= 0))
+    inputs["sel"][2][0] = ["0", "0", "1"]  # the unbounded bracket: upper edge 2^63
+    msg = rejected(inputs, "Num2Bits")
+    assert "Error in template RangeCheck_" in msg and "Error in template AccountMargin_" in msg
+
+
+@pytest.mark.parametrize("field", ["absq", "qNonNeg"])
+def test_size_hints_must_match_the_size(field: str) -> None:
+    """|q| and its sign are hints: q = +-|q| with the sign boolean."""
+    inputs = honest()
+    assert inputs["q"][2][0] == str(10**8) and inputs["absq"][2][0] == str(10**8)
+    if field == "absq":
+        inputs["absq"][2][0] = str(10**8 + 1)  # a different size in the same bracket
+    else:
+        inputs["qNonNeg"][2][0] = "0"  # -|q| != q
+    rejected(inputs, "AccountMargin")
+    inputs = honest()
+    inputs["qNonNeg"][2][0] = "2"  # not boolean (and 2*2-1 = 3: q = 3|q| for q = 0 only)
+    rejected(inputs, "AccountMargin")
 
 
 def test_leaf_slot_cannot_overflow_into_its_neighbour() -> None:
@@ -172,7 +209,8 @@ def _tamper(name: str, delta: int) -> int | None:
         "main.acct[1].shortfall",
         "main.acct[0].pos[0]",
         "main.acct[0].xs[0].inv",  # the inverse hint of the -2^63 exclusion
-        "main.acct[2].notional[0]",
+        "main.acct[2].mm[0]",
+        "main.absq[2][0]",  # the |q| hint
         "main.leaf[0].leaf",
     ],
 )
@@ -230,6 +268,26 @@ def _bracket(sel: list[str]) -> Any:
     return edit
 
 
+def _huge_size(inputs: dict[str, Any]) -> None:
+    """q = 2^63 with consistent hints, in the unbounded bracket: only the 2^63 edge stops it."""
+    inputs["q"][2][0] = inputs["absq"][2][0] = str(I63)
+    inputs["qNonNeg"][2][0] = "1"
+    inputs["sel"][2][0] = ["0", "0", "1"]
+
+
+def _threshold(delta: int) -> Any:
+    """A threshold hint off by ``delta`` (a cheaper or dearer bracket edge for everyone)."""
+    def edit(inputs: dict[str, Any]) -> None:
+        inputs["thrCeil"][0][0] = str(int(inputs["thrCeil"][0][0]) + delta)
+    return edit
+
+
+def _clamp(inputs: dict[str, Any]) -> None:
+    """Claim a reachable threshold is capped at 2^63 (the bracket could never be left)."""
+    assert inputs["thrClamp"][0][1] == "0"
+    inputs["thrClamp"][0][1] = "1"
+
+
 def _gap(inputs: dict[str, Any]) -> None:
     for key in ("idHash", "x", "q", "c", "sel"):
         inputs[key][2], inputs[key][3] = inputs[key][3], inputs[key][2]
@@ -237,11 +295,15 @@ def _gap(inputs: dict[str, Any]) -> None:
 
 
 MULTI: dict[str, tuple[Any, set[str]]] = {
-    "inflated-count": (_set(("isReal", 3), 1), {"main.isReal[3]", "main.idZero[3].out"}),
+    "inflated-count": (_set(("isReal", 3), 1), {"main.isReal[3]", "main.idUnit[3]"}),
     "gap-before-padding": (_gap, {"main.isReal[2]", "main.isReal[3]"}),
     "balance-2^63": (_set(("x", 1, 0), I63), {"main.acct[1].xs[0].bits."}),
-    "padding-with-balance": (_set(("x", 3, 1), 7), {"main.x[3][1]", "main.isReal[3]"}),
+    "padding-with-balance": (_set(("x", 3, 1), 7), {"main.leaf[3].leaf", "main.isReal[3]"}),
     "weight-above-one": (_set(("weight", 0), 10_001), {"main.params.weightHi[0].bits."}),
+    "perp-size-2^63": (_huge_size, {"main.acct[2].upperOk[0].bits."}),
+    "threshold-low": (_threshold(-1), {"main.params.gapLo[0][0].bits."}),
+    "threshold-high": (_threshold(+1), {"main.params.gapHi[0][0].bits."}),
+    "threshold-capped": (_clamp, {"main.params.clampOk[0][1].bits."}),
     "cheaper-bracket": (_bracket(["1", "0", "0"]), {"main.acct[2].upperOk[0].bits."}),
     "dearer-bracket": (_bracket(["0", "0", "1"]), {"main.acct[2].lowerOk[0].bits."}),
 }

@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from zkmargin.fixed import SCALE
 from zkmargin.margin.model import AccountBlock, BlockResult, I64Array
-from zkmargin.params import WEIGHT_ONE, RiskParams
+from zkmargin.params import THRESHOLD_CAP, WEIGHT_ONE, RiskParams
 from zkmargin.statement import Totals
 
 LIMB_BITS = 21
@@ -150,14 +150,11 @@ def _plan(params: RiskParams) -> _Plan:
             t[k, j + m] = float(c)  # |c| < 2^21: exact
         for m, c in enumerate(e_limbs[k]):
             t[k, n_cols + j + m] = float(c)
-    thresholds = np.full((n_p, max(n_l - 1, 0)), np.iinfo(np.uint64).max, dtype=np.uint64)
+    # missing brackets of shorter tables: never reached (|q| < 2^63 <= the cap)
+    thresholds = np.full((n_p, max(n_l - 1, 0)), THRESHOLD_CAP, dtype=np.uint64)
     for i, p in enumerate(params.perps):
-        for k, b in enumerate(p.brackets[:-1]):
-            if b.max_notional is None:
-                raise ValueError(f"perp {p.symbol}: only the last bracket is unbounded")
-            thr = -(-(b.max_notional * SCALE) // p.mark)  # ceil(B * 1e8 / M)
-            if thr < 1 << 63:  # otherwise unreachable by |q| < 2^63
-                thresholds[i, k] = thr
+        for k, thr in enumerate(p.thresholds()):
+            thresholds[i, k] = thr
     return _Plan(
         n_assets=n_a,
         n_perps=n_p,

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
@@ -55,7 +55,7 @@ from zkmargin.prover.toolchain import (
     snarkjs_version,
 )
 from zkmargin.prover.witness import BatchAccount, plan_batch
-from zkmargin.snapshot import SnapshotReader
+from zkmargin.snapshot import STDIN, STDIN_NAME, SnapshotReader, detect_format, local_snapshot
 from zkmargin.statement import (
     BatchRecord,
     CircuitShape,
@@ -219,16 +219,21 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     """Prove every account of ``snapshot``; see the module docstring."""
     ev = events or NoEvents()
     start = time.perf_counter()
-    run = prepare(snapshot, params_path, out, opts, ev)
-    records, proved = prove_batches(run, ev)
-    manifest = write_manifest(run, records)
+    # `-` (standard input) is spooled once: the snapshot is read by the check, hashed for
+    # the run state, and read again by the batches
+    with local_snapshot(snapshot) as local:
+        fmt = opts.fmt or detect_format(snapshot)
+        name = STDIN_NAME if str(snapshot) == STDIN else None
+        run = prepare(local, params_path, out, replace(opts, fmt=fmt), ev, name=name)
+        records, proved = prove_batches(run, ev)
+        manifest = write_manifest(run, records)
     return ProveResult(root=manifest.root, params_hash=manifest.params_hash,
                        accounts=manifest.accounts, batches=manifest.batches, proved=proved,
                        insecure_setup=run.keys.insecure, seconds=time.perf_counter() - start)
 
 
 def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
-            ev: Events) -> Run:
+            ev: Events, *, name: str | None = None) -> Run:
     """Step 1: check the snapshot, compile, set up keys, claim (or resume) ``out``."""
     get_backend(opts.backend)  # fail early when the backend is not installed
     if opts.salt_secret is not None:
@@ -236,8 +241,8 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
     params = load_params(params_path)
     shape = CircuitShape.for_params(params, opts.batch_size)
 
-    ev.info(f"checking {snapshot} with the exact margin core")
-    check = check_snapshot(snapshot, params, fmt=opts.fmt)
+    ev.info(f"checking {name or snapshot} with the exact margin core")
+    check = check_snapshot(snapshot, params, fmt=opts.fmt, name=name)
     if check.totals.deficient:
         count = check.totals.deficient
         shown = ", ".join(check.deficient_ids[:10])

@@ -18,7 +18,7 @@ from zkmargin.commitments import account_leaf, padding_leaf
 from zkmargin.margin.model import AccountBlock
 from zkmargin.margin.reference import ReferenceCore
 from zkmargin.merkle import MerkleTree
-from zkmargin.params import RiskParams
+from zkmargin.params import THRESHOLD_CAP, RiskParams
 from zkmargin.statement import (
     CircuitShape,
     Totals,
@@ -90,12 +90,16 @@ def plan_batch(
     def f(v: int) -> str:
         return str(to_field(v))
 
+    thr_ceil = [[cp.threshold(i, k) for k in range(shape.brackets - 1)]
+                for i in range(shape.perps)]
     inputs = {
         "batchIndex": str(batch_index),
         "idHash": [str(a.id_hash) for a in rows],
         "x": [[f(v) for v in a.balances] for a in rows],
         "q": [[f(v) for v in a.qty] for a in rows],
         "c": [[f(v) for v in a.cost] for a in rows],
+        "absq": [[str(abs(v)) for v in a.qty] for a in rows],
+        "qNonNeg": [[str(int(v >= 0)) for v in a.qty] for a in rows],
         "sel": [[[str(s) for s in per] for per in acct_sel] for acct_sel in sel],
         "isReal": [str(int(n < len(accounts))) for n in range(k)],
         "assetSym": [str(v) for v in cp.asset_sym],
@@ -105,6 +109,8 @@ def plan_batch(
         "mark": [str(v) for v in cp.mark],
         "bound": [[str(v) for v in row] for row in cp.bound],
         "rate": [[str(v) for v in row] for row in cp.rate],
+        "thrCeil": [[str(v) for v in row] for row in thr_ceil],
+        "thrClamp": [[str(int(v >= THRESHOLD_CAP)) for v in row] for row in thr_ceil],
     }
     return BatchWitnessPlan(inputs=inputs, root=tree.root, leaves=tuple(leaves),
                             params_hash=ph, totals=totals,

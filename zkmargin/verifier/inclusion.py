@@ -9,7 +9,8 @@ count and size, the tree depth, the root and the params hash.
 ``verify`` believes nothing in the file; in order (the first failure names its check):
 
 1. ``file`` -- the file parses;
-2. ``params`` -- the params in the file are valid and hash to the file's params hash;
+2. ``params`` -- the params hash is the published one (``expected_params_hash``, when
+   given), and the params in the file are valid and hash to it;
 3. ``labels`` -- the file's balances and positions carry exactly the hashed params'
    symbols, in their order (values are shown only under those labels);
 4. ``leaf`` -- the id, salt and values give the file's leaf (domain-separated: a leaf is
@@ -25,11 +26,17 @@ count and size, the tree depth, the root and the params hash.
 
 Without an expected root (``--root`` or the artifacts) the verdict says what was computed
 and asks for the published root: a root the exchange wrote into the file proves nothing.
+
+The verdict also carries the account's equity and maintenance requirement under the hashed
+params (the exact formulas of docs/margin.md). The holders' page (``verifier/web/``) runs
+these same checks, in this order and under these names, in the browser; tests/test_web.py
+compares its verdict with this module's on every test file.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +50,7 @@ from zkmargin.errors import InputError, ValueRangeError, ZkMarginError
 from zkmargin.fixed import format_fixed, parse_fixed
 from zkmargin.merkle import depth_for, root_from_path
 from zkmargin.params import RiskParams, load_params, loads_params
-from zkmargin.report import group_digits
+from zkmargin.report import group_digits, usd
 from zkmargin.statement import (
     CircuitShape,
     Manifest,
@@ -116,8 +123,51 @@ class Verdict:
     batch_index: int
     batch_count: int
     root_confirmed: bool  # compared with a root the holder expects or the artifacts'
+    params_confirmed: bool  # params hash compared with the published one
     proof_checked: bool
     insecure_setup: bool  # recognised from the verification key (proof_checked only)
+    # the account's margin under the hashed params, exact (docs/margin.md), F = USD x 1e22
+    equity: int = 0
+    requirement: int = 0
+
+    @property
+    def sufficient(self) -> bool:
+        return self.equity >= self.requirement
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.requirement - self.equity)
+
+    @property
+    def status(self) -> str:
+        return "sufficient" if self.sufficient else "deficient"
+
+    def facts(self) -> list[str]:
+        """The figures the holders' page shows too, one per line."""
+        margin = ("sufficient (equity covers the maintenance requirement)" if self.sufficient
+                  else f"DEFICIENT: shortfall {usd(self.shortfall)} USD")
+        return [f"  equity       {usd(self.equity)} USD",
+                f"  requirement  {usd(self.requirement)} USD",
+                f"  margin       {margin}",
+                f"  root         0x{self.root:064x}",
+                f"  params hash  0x{self.params_hash:064x}"]
+
+    def to_json(self) -> dict[str, Any]:
+        """``zkmargin inclusion verify --json``; the page's result has the same keys."""
+        return {
+            "verified": True, "included": self.root_confirmed, "account_id": self.account_id,
+            "balances": dict(self.balances),
+            "positions": {p: {"qty": v["qty"], "cost": v["cost"]}
+                          for p, v in self.positions.items()},
+            "root": f"0x{self.root:064x}", "params_hash": f"0x{self.params_hash:064x}",
+            "batch_index": self.batch_index, "batch_count": self.batch_count,
+            "root_confirmed": self.root_confirmed, "params_confirmed": self.params_confirmed,
+            "proof_checked": self.proof_checked, "insecure_setup": self.insecure_setup,
+            "equity": str(self.equity), "requirement": str(self.requirement),
+            "shortfall": str(self.shortfall), "status": self.status,
+            "equity_usd": usd(self.equity), "requirement_usd": usd(self.requirement),
+            "shortfall_usd": usd(self.shortfall), "sentence": self.sentence(),
+        }
 
     def held(self) -> str:
         parts = [f"{s} {_show(v)}" for s, v in self.balances.items() if parse_fixed(v) != 0]
@@ -142,7 +192,25 @@ class Verdict:
             if self.insecure_setup:
                 text += (" (but made with an INSECURE development setup: its tau is public, "
                          "anyone could have forged it)")
-        return text + "."
+        text += "."
+        if not self.params_confirmed:
+            text += (f" Its labels come from params hashing to 0x{self.params_hash:064x}: "
+                     "compare that with the published params hash (--params-hash).")
+        return text
+
+
+def parse_root(text: str) -> int:
+    """A root or hash as a holder pastes it (the page reads it the same way): ``0x`` and
+    hex digits; without the prefix, 64 characters or any letter a-f mean hex (zkmargin
+    prints roots as 64 hex digits), other digit strings are decimal."""
+    t = text.strip()
+    if re.fullmatch(r"0[xX][0-9a-fA-F]+", t):
+        return int(t[2:], 16)
+    if re.fullmatch(r"[0-9]+", t) and len(t) != 64:
+        return int(t)
+    if re.fullmatch(r"[0-9a-fA-F]+", t):
+        return int(t, 16)
+    raise ValueError(f"a root is hex (with or without 0x) or decimal, got {text!r}")
 
 
 def _show(decimal: str) -> str:
@@ -164,7 +232,10 @@ def _params_of(doc: dict[str, Any], claimed: int) -> RiskParams:
     except InputError as exc:
         raise InclusionError("params", str(exc)) from None
     shape = CircuitShape.for_params(params, 1)
-    computed = params_hash(shape, circuit_params(params, shape.brackets))
+    try:
+        computed = params_hash(shape, circuit_params(params, shape.brackets))
+    except ValueError as exc:
+        raise InclusionError("params", str(exc)) from None
     if computed != claimed:
         raise InclusionError("params", f"the params in the file hash to {computed}, not to "
                                        f"the file's params hash {claimed}: the labels or "
@@ -183,8 +254,8 @@ def _check_labels(params: RiskParams, balances: dict[str, Any],
                                        f"the hashed params list {list(params.perp_symbols)}")
 
 
-def verify(file: Path, *, root: int | None = None, directory: Path | None = None,
-           impl: str = "fast") -> Verdict:
+def verify(file: Path, *, root: int | None = None, expected_params_hash: int | None = None,
+           directory: Path | None = None, impl: str = "fast") -> Verdict:
     """Every check of the module docstring; raises InclusionError naming the failed one."""
     try:
         doc = json.loads(file.read_text())
@@ -212,6 +283,10 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
     except (TypeError, ValueError, KeyError, AttributeError, ValueRangeError) as exc:
         raise InclusionError("file", f"{file}: invalid field: {exc}") from None
 
+    if expected_params_hash is not None and claimed_ph != expected_params_hash:
+        raise InclusionError("params", f"the file's params hash 0x{claimed_ph:064x} is not "
+                                       f"the published 0x{expected_params_hash:064x}: its "
+                                       "labels are not the committed ones")
     params = _params_of(doc, claimed_ph)
     _check_labels(params, balances, positions)
     try:
@@ -232,7 +307,10 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
         raise InclusionError("path", f"the path has {len(path)} levels and the file says "
                                      f"depth {depth}; {count} batches of {k} make a tree of "
                                      f"depth {expected_depth}")
-    top = root_from_path(leaf, index, path)
+    try:
+        top = root_from_path(leaf, index, path)
+    except ValueError as exc:  # a sibling that is no field element
+        raise InclusionError("path", str(exc)) from None
     if top != claimed_root:
         raise InclusionError("path", f"the path from the leaf gives root {top}, not the "
                                      f"file's {claimed_root}")
@@ -243,8 +321,12 @@ def verify(file: Path, *, root: int | None = None, directory: Path | None = None
     if directory is not None:
         insecure = _check_artifacts(directory, doc, leaf, index, path, k, impl)
         checked = True
+    from zkmargin.margin.reference import account_margin
+
+    margin = account_margin(params, bal, qty, cost)
     return Verdict(acct, balances, positions, claimed_root, claimed_ph, batch, count,
-                   root is not None or checked, checked, insecure)
+                   root is not None or checked, expected_params_hash is not None or checked,
+                   checked, insecure, equity=margin.equity, requirement=margin.requirement)
 
 
 def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int,
@@ -268,7 +350,11 @@ def _check_artifacts(directory: Path, doc: dict[str, Any], leaf: int, index: int
             raise InclusionError("artifacts", f"the file's {key} {have} differs from "
                                               f"{directory}/manifest.json's {want}")
     shape = manifest.shape
-    if params_hash(shape, circuit_params(published, shape.brackets)) != manifest.params_hash:
+    try:
+        published_hash = params_hash(shape, circuit_params(published, shape.brackets))
+    except ValueError as exc:
+        raise InclusionError("artifacts", f"{directory}/params.json: {exc}") from None
+    if published_hash != manifest.params_hash:
         raise InclusionError("artifacts", f"{directory}/params.json does not hash to the "
                                           "published params hash")
     try:
