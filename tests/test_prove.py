@@ -26,6 +26,7 @@ from zkmargin.artifacts import sha256_file
 from zkmargin.commitments import account_id_digest, account_leaf, derive_salt, id_hash, padding_leaf
 from zkmargin.merkle import MerkleTree, root_from_path
 from zkmargin.params import load_params
+from zkmargin.prover.toolchain import compile_circuit
 from zkmargin.prover.witness import BatchAccount, plan_batch
 from zkmargin.snapshot import SnapshotReader
 from zkmargin.statement import BatchRecord, CircuitShape, batch_commitment
@@ -257,23 +258,24 @@ def test_production_ptau_path(tmp_path: Path) -> None:
     from zkmargin.prover.ptau import dev_ptau
 
     snap, params, secret = snapshot(tmp_path, 2, seed=5)
+    need = compile_circuit(CircuitShape.for_params(load_params(params), 1)).ptau_power
     small = dev_ptau(10)
     proc = zk("prove", str(snap), "--params", str(params), "--out", str(tmp_path / "a"),
               "--batch-size", "1", "--ptau", str(small))
     assert proc.returncode == 1
-    assert str(small) in proc.stderr and "2^10" in proc.stderr and "2^12" in proc.stderr
+    assert str(small) in proc.stderr and "2^10" in proc.stderr and f"2^{need}" in proc.stderr
     assert not (tmp_path / "a").exists()
 
     # the development ptau has a public tau: refused (attack "setup trapdoor" (b))
     proc = zk("prove", str(snap), "--params", str(params), "--out", str(tmp_path / "d"),
-              "--batch-size", "1", "--ptau", str(dev_ptau(12)))
+              "--batch-size", "1", "--ptau", str(dev_ptau(need)))
     assert proc.returncode == 1
     assert "INSECURE development powers of tau" in proc.stderr
     assert "its tau is the development setup's public tau" in proc.stderr
     assert not (tmp_path / "d").exists()
 
     out = tmp_path / "b"
-    ceremony_ptau = random_ptau(12, tmp_path / "ceremony.ptau")
+    ceremony_ptau = random_ptau(need, tmp_path / "ceremony.ptau")
     summary = zk_ok("prove", str(snap), "--params", str(params), "--out", str(out),
                     "--batch-size", "1", "--ptau", str(ceremony_ptau), "--witness", "wasm",
                     "--salt-secret", str(secret))

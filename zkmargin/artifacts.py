@@ -44,6 +44,7 @@ PRIVATE_DIR = "private"
 INDEX_DB = "private/inclusion.sqlite"
 SALT_SECRET = "private/salt_secret"
 RUN_STATE = "private/run.json"
+WORK_DIR = "private/work"  # temporary witness files of the running batches
 
 
 def batch_rel(index: int) -> str:

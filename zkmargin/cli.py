@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -53,7 +54,8 @@ def reports_errors(command: F) -> F:
 def stderr_console() -> Any:
     from rich.console import Console
 
-    return Console(stderr=True)
+    # soft_wrap: a message is never cut by line breaks (logs, pipes, narrow terminals)
+    return Console(stderr=True, soft_wrap=True)
 
 
 @contextmanager
@@ -232,9 +234,14 @@ def _default_backend() -> str:
     return "native" if native_available() else "snarkjs"
 
 
+#: Seconds between progress log lines when stderr is not a terminal (a service's log).
+LOG_INTERVAL_ENV = "ZKMARGIN_LOG_INTERVAL"
+
+
 class TerminalEvents:
     """How ``prove`` shows its run on stderr: messages (all but warnings silenced by
-    --json) and, on a terminal, a progress bar with accounts/s and ETA."""
+    --json); on a terminal a progress bar with accounts/s and ETA, otherwise a log line
+    every ZKMARGIN_LOG_INTERVAL seconds (default 30) and at the end."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -243,6 +250,9 @@ class TerminalEvents:
         self.task: Any = None
         self.started = 0.0
         self.proved_accounts = 0
+        self.total = self.done = 0
+        self.logged = 0.0
+        self.interval = float(os.environ.get(LOG_INTERVAL_ENV, "30"))
 
     def info(self, message: str) -> None:
         if not self.quiet:
@@ -252,6 +262,8 @@ class TerminalEvents:
         self.console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
 
     def batches(self, total: int, done: int, accounts_per_batch: int) -> None:
+        self.total, self.done = total, done
+        self.started = self.logged = time.monotonic()
         if self.quiet or not sys.stderr.isatty():
             return
         from rich.progress import (
@@ -272,16 +284,25 @@ class TerminalEvents:
         self.started = time.monotonic()
 
     def batch_done(self, accounts: int, skipped: bool) -> None:
-        if self.bar is None:
-            return
         if not skipped:
             self.proved_accounts += accounts
-        rate = self.proved_accounts / max(time.monotonic() - self.started, 1e-9)
-        self.bar.update(self.task, advance=1, rate=f"{rate:,.1f} accounts/s")
+        self.done += 1
+        now = time.monotonic()
+        rate = self.proved_accounts / max(now - self.started, 1e-9)
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, rate=f"{rate:,.1f} accounts/s")
+        elif not self.quiet and (now - self.logged >= self.interval or self.done == self.total):
+            self.logged = now
+            left = self.total - self.done
+            per_batch = (now - self.started) / max(self.done, 1)
+            eta = time.strftime("%H:%M:%S", time.gmtime(left * per_batch))
+            self.console.print(f"proved {self.done}/{self.total} batches, {rate:,.1f} "
+                               f"accounts/s, ETA {eta}", highlight=False)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 @main.command()
@@ -319,12 +340,17 @@ class TerminalEvents:
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]),
               help="Snapshot format (default: from the file extension .csv / .jsonl / "
                    ".ndjson / .parquet; .csv.gz and .jsonl.gz are gunzipped).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:8786",
+              help="Prove on a Dask cluster through this scheduler instead of local worker "
+                   "processes (--workers is then the cluster's). Workers must see --out and "
+                   "zkmargin's cache at the same paths (one machine or a shared filesystem); "
+                   "each writes its batches' files itself, so nothing finished is lost.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @reports_errors
 def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
           workers: int | None, backend: str | None, engine: str, ptau: Path | None,
           zkey: Path | None, dev_setup: bool, salt_secret: Path | None, fmt: str | None,
-          as_json: bool) -> None:
+          scheduler: str | None, as_json: bool) -> None:
     """Prove every account of SNAPSHOT in Groth16 batch proofs; write artifacts to OUT.
     SNAPSHOT may be `-` (standard input, spooled once; CSV unless --format says otherwise).
 
@@ -340,7 +366,12 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
     batches/NNNNNN/{proof,public,batch}.json, tree/levels.json are for auditors;
     OUT/private/ (salt secret, inclusion index) must NOT be published.
     """
-    from zkmargin.prover.pipeline import DEFAULT_BATCH_SIZE, ProveOptions, prove_snapshot
+    from zkmargin.prover.pipeline import (
+        DEFAULT_BATCH_SIZE,
+        InterruptedRunError,
+        ProveOptions,
+        prove_snapshot,
+    )
     from zkmargin.prover.toolchain import Engine
 
     if ptau is not None and dev_setup:
@@ -353,10 +384,19 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
                         workers=workers or ProveOptions().workers,
                         backend=backend or _default_backend(),
                         engine=cast(Engine, engine), ptau=ptau, zkey=zkey,
-                        salt_secret=salt_secret, fmt=fmt)
+                        salt_secret=salt_secret, fmt=fmt, scheduler=scheduler)
     events = TerminalEvents(quiet=as_json)
     try:
         result = prove_snapshot(snapshot, params_path, out, opts, events)
+    except InterruptedRunError as exc:
+        events.close()
+        click.echo(str(exc), err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        events.close()
+        click.echo("interrupted before any batch was proved; rerun the same command to "
+                   "start again", err=True)
+        sys.exit(130)
     finally:
         events.close()
     if as_json:
@@ -678,7 +718,7 @@ def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
     ctx.invoke(prove, snapshot=out / "snapshot.csv", params_path=out / "params.json",
                out=artifacts, batch_size=batch_size, workers=None, backend=None, engine="auto",
                ptau=None, zkey=None, dev_setup=True, salt_secret=None, fmt=None,
-               as_json=False)
+               scheduler=None, as_json=False)
     click.echo("\n== 4/5 audit the artifacts (what an auditor runs)")
     ctx.invoke(audit, directory=artifacts, as_json=False, policy="report", impl="fast",
                ptau=None, expected=())

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ZkMarginError(Exception):
-    """Base class of every error zkmargin reports to a user (CLI exit code 1)."""
+    """Base class of every error zkmargin reports to a user (CLI exit code 1).
+
+    Every subclass pickles (whatever its constructor takes), so an error raised in a worker
+    process or on a Dask worker reaches the user intact, not as a broken pool.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), str(self), dict(self.__dict__)))
+
+
+def _restore(cls: type[ZkMarginError], message: str, state: dict[str, Any]) -> ZkMarginError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
 
 
 class InputError(ZkMarginError):

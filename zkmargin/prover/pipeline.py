@@ -21,17 +21,17 @@ mix snapshots, parameters, batch sizes or keys in one directory.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
 from zkmargin import __version__, artifacts
@@ -43,6 +43,7 @@ from zkmargin.errors import ZkMarginError
 from zkmargin.merkle import MerkleTree
 from zkmargin.params import RiskParams, load_params
 from zkmargin.prover.backends import get_backend
+from zkmargin.prover.executors import DaskCluster, Executor, LocalPool
 from zkmargin.prover.setup import Keys, ceremony_keys, dev_keys, ptau_keys
 from zkmargin.prover.toolchain import (
     CompiledCircuit,
@@ -85,6 +86,7 @@ class ProveOptions:
     zkey: Path | None = None  # a ceremony's final zkey (with ptau): the ceremony setup
     salt_secret: Path | None = None  # None: generated once into OUT/private/salt_secret
     fmt: str | None = None
+    scheduler: str | None = None  # a Dask scheduler address: prove on that cluster
 
 
 class Events(Protocol):
@@ -132,6 +134,7 @@ class BatchTask:
     backend: str
     engine: Engine
     out: Path
+    work: Path  # where the worker keeps its temporary witness files (removed per run)
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ def prove_batch(task: BatchTask) -> BatchOutcome:
     """Witness, proof and the three batch files of one batch (``batch.json`` last)."""
     plan = plan_batch(task.params, task.shape, task.index, task.accounts)
     circuit = CompiledCircuit(task.shape, task.circuit_dir)
-    with tempfile.TemporaryDirectory(prefix="zkmargin-batch-") as tmp:
+    task.work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f"batch-{task.index:06d}-", dir=task.work) as tmp:
         wtns = Path(tmp) / "witness.wtns"
         calculate_witness(circuit, plan.inputs, wtns, engine=task.engine)
         proof, public = get_backend(task.backend).prove(task.zkey, wtns, 1)
@@ -207,7 +211,7 @@ class Run:
     def task(self, index: int, members: list[BatchMember]) -> BatchTask:
         return BatchTask(index, tuple(m.account for m in members), self.params, self.shape,
                          self.circuit.directory, self.keys.zkey, self.opts.backend,
-                         self.engine, batch_dir(self.out, index))
+                         self.engine, batch_dir(self.out, index), self.out / artifacts.WORK_DIR)
 
     def members(self) -> Iterator[list[BatchMember]]:
         return batch_members(self.snapshot, self.params, self.shape.batch_size, self.secret,
@@ -221,15 +225,75 @@ def prove_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpti
     start = time.perf_counter()
     # `-` (standard input) is spooled once: the snapshot is read by the check, hashed for
     # the run state, and read again by the batches
-    with local_snapshot(snapshot) as local:
+    out = out.resolve()
+    executor: Executor = (DaskCluster(opts.scheduler) if opts.scheduler  # reachable? now
+                          else LocalPool(opts.workers))
+    with executor, local_snapshot(snapshot) as local, claim_lock(out):
         fmt = opts.fmt or detect_format(snapshot)
         name = STDIN_NAME if str(snapshot) == STDIN else None
         run = prepare(local, params_path, out, replace(opts, fmt=fmt), ev, name=name)
-        records, proved = prove_batches(run, ev)
+        try:
+            records, proved = prove_batches(run, ev, executor)
+        except KeyboardInterrupt:
+            executor.stop()
+            kept = sum((batch_dir(out, i) / "batch.json").exists()
+                       for i in range(run.batch_count))
+            raise InterruptedRunError(kept, run.batch_count) from None
+        finally:
+            shutil.rmtree(out / artifacts.WORK_DIR, ignore_errors=True)
         manifest = write_manifest(run, records)
     return ProveResult(root=manifest.root, params_hash=manifest.params_hash,
                        accounts=manifest.accounts, batches=manifest.batches, proved=proved,
                        insecure_setup=run.keys.insecure, seconds=time.perf_counter() - start)
+
+
+class InterruptedRunError(ZkMarginError):
+    """The run was interrupted (Ctrl-C); what it finished is kept for a resume."""
+
+    def __init__(self, kept: int, total: int) -> None:
+        self.kept = kept
+        self.total = total
+        super().__init__(f"interrupted: {kept} of {total} batches kept; rerun the same "
+                         "command to resume")
+
+
+@contextmanager
+def claim_lock(out: Path) -> Iterator[None]:
+    """Hold ``out`` for this run: a second run into the same directory is refused at
+    once. A directory this run created is removed again if it stays empty (bad input
+    leaves no output)."""
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ZkMarginError(f"{out}: another `zkmargin prove` is running in this "
+                                "directory; wait for it, or choose another --out") from None
+        try:
+            yield
+        finally:
+            if created and not any(out.iterdir()):
+                out.rmdir()
+    finally:
+        os.close(fd)
+
+
+def _refuse_mismatch_early(out: Path, params_path: Path, batch_size: int) -> None:
+    """A resumed directory of other parameters or another batch size is refused before
+    anything is checked or compiled (the full run state is compared later)."""
+    run_file = out / artifacts.RUN_STATE
+    if not run_file.exists():
+        return
+    old = json.loads(run_file.read_text())
+    for key, value in (("batch_size", batch_size),
+                       ("params_sha256", artifacts.sha256_file(params_path))):
+        if old.get(key) != value:
+            raise ZkMarginError(
+                f"{out} holds a run with a different {key} ({old.get(key)}, this run "
+                f"{value}); resuming would mix proofs of different inputs. Use another --out "
+                "(or delete it).")
 
 
 def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
@@ -240,6 +304,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
         read_secret(opts.salt_secret)
     params = load_params(params_path)
     shape = CircuitShape.for_params(params, opts.batch_size)
+    _refuse_mismatch_early(out, params_path, shape.batch_size)
 
     ev.info(f"checking {name or snapshot} with the exact margin core")
     check = check_snapshot(snapshot, params, fmt=opts.fmt, name=name)
@@ -259,6 +324,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
         ev.info(f"resuming the run in {out}")
         for stale in (out / artifacts.BATCHES_DIR).glob("*/.*.tmp"):
             stale.unlink()
+    shutil.rmtree(out / artifacts.WORK_DIR, ignore_errors=True)  # a killed run's leftovers
 
     write_json(out / artifacts.PARAMS, params.to_json())
     vk_rel = f"{artifacts.CIRCUIT_DIR}/{keys.vk_name}"
@@ -291,7 +357,8 @@ def _keys(circuit: CompiledCircuit, opts: ProveOptions, ev: Events) -> Keys:
     return dev_keys(circuit)
 
 
-def prove_batches(run: Run, ev: Events) -> tuple[dict[int, BatchRecord], int]:
+def prove_batches(run: Run, ev: Events,
+                  executor: Executor) -> tuple[dict[int, BatchRecord], int]:
     """Step 2: every batch proved (or reused), its inclusion rows committed; returns the
     records by index and how many batches this run proved."""
     records: dict[int, BatchRecord] = {}
@@ -299,20 +366,19 @@ def prove_batches(run: Run, ev: Events) -> tuple[dict[int, BatchRecord], int]:
     ev.batches(total, sum((batch_dir(run.out, i) / "batch.json").exists()
                           for i in range(total)), run.shape.batch_size)
     proved = 0
-    pending: dict[Future[BatchOutcome], tuple[int, list[BatchMember]]] = {}
+    pending: dict[Any, tuple[int, list[BatchMember]]] = {}
     index = InclusionIndex(run.out / artifacts.INDEX_DB)
     try:
-        with LocalPool(run.opts.workers) as pool:
-            for i, members in enumerate(run.members()):
-                if (batch_dir(run.out, i) / "batch.json").exists():
-                    records[i] = reuse_batch(run, i, members, index)
-                    ev.batch_done(len(members), skipped=True)
-                    continue
-                pending[pool.submit(run.task(i, members))] = (i, members)
-                while len(pending) >= pool.capacity:
-                    proved += _collect(run, pending, index, records, ev)
-            while pending:
-                proved += _collect(run, pending, index, records, ev)
+        for i, members in enumerate(run.members()):
+            if (batch_dir(run.out, i) / "batch.json").exists():
+                records[i] = reuse_batch(run, i, members, index)
+                ev.batch_done(len(members), skipped=True)
+                continue
+            pending[executor.submit(prove_batch, run.task(i, members))] = (i, members)
+            while len(pending) >= executor.capacity:
+                proved += _collect(run, executor, pending, index, records, ev)
+        while pending:
+            proved += _collect(run, executor, pending, index, records, ev)
     finally:
         index.close()
     missing = [i for i in range(total) if i not in records]
@@ -385,35 +451,15 @@ def same_totals(proven: Totals, check: Totals, symbols: tuple[str, ...]) -> None
 # The executor
 
 
-class LocalPool:
-    """The embedded executor: a pool of spawned worker processes, at most two batches per
-    worker in flight (so the snapshot streams through in bounded memory)."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = max(1, workers)
-        self.capacity = 2 * self.workers
-        self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=get_context("spawn"))
-
-    def submit(self, task: BatchTask) -> Future[BatchOutcome]:
-        return self._pool.submit(prove_batch, task)
-
-    def __enter__(self) -> LocalPool:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _collect(run: Run, pending: dict[Future[BatchOutcome], tuple[int, list[BatchMember]]],
-             index: InclusionIndex, records: dict[int, BatchRecord], ev: Events) -> int:
+def _collect(run: Run, executor: Executor,
+             pending: dict[Any, tuple[int, list[BatchMember]]], index: InclusionIndex,
+             records: dict[int, BatchRecord], ev: Events) -> int:
     """Wait for at least one pending batch; commit the finished ones; how many finished."""
-    ready, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    ready = executor.wait_first(pending)
     for fut in ready:
         i, members = pending.pop(fut)
         try:
-            outcome = fut.result()
+            outcome: BatchOutcome = executor.result(fut)
         except ZkMarginError as exc:
             raise ZkMarginError(f"batch {i}: {exc}") from None
         rec = outcome.record
@@ -520,6 +566,9 @@ def _claim_directory(out: Path, state: dict[str, Any]) -> bool:
     if out.exists() and any(out.iterdir()):
         raise ZkMarginError(f"{out} exists and is not a zkmargin artifact directory; "
                             "choose an empty or new --out")
+    private = out / artifacts.PRIVATE_DIR
+    private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private.chmod(0o700)  # the salt secret and every account's values: the exchange's only
     write_json(run_file, state)
     return False
 

@@ -84,10 +84,23 @@ def _tool(package: str, script: str) -> Path:
     return path
 
 
+def tool_env() -> dict[str, str]:
+    """The environment of the toolchain's subprocesses: Node finds the pinned packages
+    (NODE_PATH) even when the scripts are not beside node_modules (an installed wheel)."""
+    env = dict(os.environ)
+    env["NODE_PATH"] = os.pathsep.join(p for p in (str(NODE_MODULES),
+                                                   env.get("NODE_PATH", "")) if p)
+    return env
+
+
 def run(what: str, cmd: list[str], *, cwd: Path | None = None, timeout: float) -> str:
+    """Run a toolchain command (check=True, a timeout, stderr carried in a ToolchainError);
+    the process dies with this one (Linux), so no tool outlives a killed run."""
+    from zkmargin.prover.executors import die_with_parent
+
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                              check=True)
+                              check=True, env=tool_env(), preexec_fn=die_with_parent)
     except subprocess.CalledProcessError as exc:
         raise ToolchainError(what, cmd, exc.stderr + exc.stdout) from None
     except subprocess.TimeoutExpired:

@@ -331,6 +331,9 @@ def check_setup(root: Path, man: Manifest, r1cs: Path, vk: VerificationKey, zkey
     independent = tuple(h for h in dict.fromkeys(wanted) if found[h].kind == "contribution")
     if reason is None and not zkey.contributions:
         reason = "phase 2 has no contribution: delta is 1, anyone can forge proofs"
+    if reason is None and all(c.kind == "beacon" for c in zkey.contributions):
+        reason = ("phase 2 has only public beacons: its delta is derived from public values, "
+                  "anyone can recompute it and forge proofs")
     return SetupFindings(circuit_id=man.circuit_id, insecure_reason=reason,
                          manifest_claims_insecure=man.insecure_setup, ptau_sha256=ptau_sha,
                          contributions=zkey.contributions, independent=independent)
