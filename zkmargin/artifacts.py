@@ -36,6 +36,7 @@ from typing import Any
 from zkmargin.atomic import PRIVATE, write_text_atomic
 
 MANIFEST = "manifest.json"
+COMMITMENT = "commitment.json"  # `zkmargin commit`: the root, published before the proofs
 PARAMS = "params.json"
 CIRCUIT_DIR = "circuit"
 BATCHES_DIR = "batches"

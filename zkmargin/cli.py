@@ -419,6 +419,54 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
                    "third party.")
 
 
+@main.command()
+@click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--params", "params_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Risk parameters JSON.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The artifact directory `prove` will complete later.")
+@click.option("--batch-size", type=PowerOfTwo(), default=None,
+              help="K: accounts per proof, as `prove` will use it (default 16).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Hashing processes in parallel. Default: the number of cores.")
+@click.option("--salt-secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File with the exchange's salt secret (hex, >= 16 bytes). Default: a new "
+                   "random one, kept in OUT/private/salt_secret.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]),
+              help="Snapshot format (default: from the file extension).")
+@click.option("--json", "as_json", is_flag=True, help="Print the commitment as JSON.")
+@reports_errors
+def commit(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
+           workers: int | None, salt_secret: Path | None, fmt: str | None,
+           as_json: bool) -> None:
+    """Commit to SNAPSHOT now, prove later: check it, hash every account into the tree,
+    write OUT/commitment.json (the root to publish at snapshot time), OUT/tree/levels.json
+    and the private inclusion index, without proving anything.
+
+    \b
+    Then, over the following hours: `zkmargin prove` with the same snapshot, params,
+    batch size and salt secret into the same OUT reuses it, and refuses to finish unless
+    its proofs give exactly the committed root; `zkmargin audit` checks it too.
+    """
+    from zkmargin.prover.pipeline import DEFAULT_BATCH_SIZE, ProveOptions, commit_snapshot
+
+    opts = ProveOptions(batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                        workers=workers or ProveOptions().workers, salt_secret=salt_secret,
+                        fmt=fmt)
+    events = TerminalEvents(quiet=as_json)
+    try:
+        c = commit_snapshot(snapshot, params_path, out, opts, events)
+    finally:
+        events.close()
+    if as_json:
+        click.echo(json.dumps(c.to_json()))
+        return
+    click.echo(f"root      0x{c.root:064x}")
+    click.echo(f"accounts  {c.accounts:,} in {c.batches:,} batches of {c.shape.batch_size}; "
+               f"params hash 0x{c.params_hash:064x}")
+    click.echo(f"publish   {out / 'commitment.json'} now; prove into {out} later")
+
+
 # --------------------------------------------------------------------------------------
 # audit, inclusion
 

@@ -401,6 +401,60 @@ def read_levels(data: Any, *, file: str) -> MerkleTree:
 
 
 # --------------------------------------------------------------------------------------
+# commitment.json: the root published at snapshot time
+
+
+COMMITMENT_FORMAT = "zkmargin-commitment/1"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """``commitment.json``: what ``zkmargin commit`` publishes before any proof exists:
+    the root of every account's leaf, for the shape, parameters and batch size the proofs
+    will use. The proofs must then reproduce exactly this root (``prove`` and ``audit``
+    both check it)."""
+
+    shape: CircuitShape
+    params_hash: int
+    root: int
+    tree_depth: int
+    batches: int
+    accounts: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": COMMITMENT_FORMAT,
+                "circuit": {"assets": self.shape.assets, "perps": self.shape.perps,
+                            "brackets": self.shape.brackets,
+                            "batch_size": self.shape.batch_size},
+                "params_hash": str(self.params_hash), "root": str(self.root),
+                "tree_depth": self.tree_depth, "batches": self.batches,
+                "accounts": self.accounts}
+
+    @classmethod
+    def from_json(cls, data: Any, *, file: str = "commitment.json") -> Commitment:
+        obj = _object(data, file, "$", ("format", "circuit", "params_hash", "root",
+                                        "tree_depth", "batches", "accounts"))
+        if obj["format"] != COMMITMENT_FORMAT:
+            raise StatementError(file, f"expected {COMMITMENT_FORMAT!r}", path="format",
+                                 value=_brief(obj["format"]))
+        c = _object(obj["circuit"], file, "circuit", ("assets", "perps", "brackets",
+                                                      "batch_size"))
+        k = _count(c["batch_size"], file, "circuit.batch_size", minimum=1)
+        if k & (k - 1) or k > 1 << MAX_BATCH_DEPTH:
+            raise StatementError(file, "must be a power of two", path="circuit.batch_size",
+                                 value=k)
+        return cls(shape=CircuitShape(_count(c["assets"], file, "circuit.assets"),
+                                      _count(c["perps"], file, "circuit.perps"),
+                                      _count(c["brackets"], file, "circuit.brackets"),
+                                      k.bit_length() - 1),
+                   params_hash=_scalar(obj["params_hash"], file, "params_hash"),
+                   root=_scalar(obj["root"], file, "root"),
+                   tree_depth=_count(obj["tree_depth"], file, "tree_depth"),
+                   batches=_count(obj["batches"], file, "batches", minimum=1),
+                   accounts=_count(obj["accounts"], file, "accounts", minimum=1))
+
+
+# --------------------------------------------------------------------------------------
 # manifest.json
 
 

@@ -28,7 +28,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,7 +38,13 @@ from zkmargin import __version__, artifacts
 from zkmargin.artifacts import InclusionIndex, batch_dir, write_json
 from zkmargin.atomic import PRIVATE, copy_atomic, write_text_atomic
 from zkmargin.checking import CheckReport, check_snapshot
-from zkmargin.commitments import account_id_digest, derive_salt, id_hash, padding_leaf
+from zkmargin.commitments import (
+    account_id_digest,
+    account_leaf,
+    derive_salt,
+    id_hash,
+    padding_leaf,
+)
 from zkmargin.errors import ZkMarginError
 from zkmargin.merkle import MerkleTree
 from zkmargin.params import RiskParams, load_params
@@ -60,10 +66,15 @@ from zkmargin.snapshot import STDIN, STDIN_NAME, SnapshotReader, detect_format, 
 from zkmargin.statement import (
     BatchRecord,
     CircuitShape,
+    Commitment,
     Manifest,
     SetupClaim,
     Totals,
+    circuit_params,
     levels_json,
+    params_hash,
+    read_json,
+    read_levels,
     top_tree,
     tree_depth,
 )
@@ -203,7 +214,18 @@ class Run:
     vk_rel: str
     zkey_rel: str
     circuit_id: str  # sha256 of the r1cs
+    committed: tuple[Commitment, tuple[int, ...]] | None  # `zkmargin commit`: root, roots
 
+    def check_committed(self, record: BatchRecord) -> None:
+        """A proven batch must have the subtree root the published commitment holds."""
+        if self.committed is not None:
+            roots = self.committed[1]
+            if record.index >= len(roots) or roots[record.index] != record.root:
+                raise ZkMarginError(
+                    f"batch {record.index} proves subtree root {record.root}, but the "
+                    f"published commitment ({artifacts.COMMITMENT}) holds "
+                    f"{roots[record.index] if record.index < len(roots) else 'no such batch'}"
+                    ": the snapshot or the salt secret changed since `zkmargin commit`")
     @property
     def batch_count(self) -> int:
         return -(-self.check.totals.accounts // self.shape.batch_size)
@@ -280,20 +302,31 @@ def claim_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _refuse_mismatch_early(out: Path, params_path: Path, batch_size: int) -> None:
-    """A resumed directory of other parameters or another batch size is refused before
-    anything is checked or compiled (the full run state is compared later)."""
+def _input_state(snapshot: Path, params_path: Path, batch_size: int) -> dict[str, Any]:
+    """What a run directory is bound to before any circuit or key exists."""
+    return {"snapshot_sha256": artifacts.sha256_file(snapshot),
+            "params_sha256": artifacts.sha256_file(params_path), "batch_size": batch_size}
+
+
+def _mismatch(out: Path, old: dict[str, Any], state: dict[str, Any]) -> None:
+    """Refuse to resume ``out`` with other inputs (the keys both states hold)."""
+    diff = [k for k in state if k in old and old[k] != state[k]]
+    if diff:
+        shown = ", ".join(f"{k} ({str(old[k])[:16]}, this run {str(state[k])[:16]})"
+                          for k in diff)
+        raise ZkMarginError(f"{out} holds a run with a different {shown}; resuming would "
+                            "mix proofs of different inputs. Use another --out (or delete "
+                            "it).")
+
+
+def _refuse_mismatch_early(out: Path, snapshot: Path, params_path: Path,
+                           batch_size: int) -> None:
+    """A resumed directory of another snapshot, other parameters or another batch size is
+    refused before anything is checked or compiled (the keys are compared later)."""
     run_file = out / artifacts.RUN_STATE
-    if not run_file.exists():
-        return
-    old = json.loads(run_file.read_text())
-    for key, value in (("batch_size", batch_size),
-                       ("params_sha256", artifacts.sha256_file(params_path))):
-        if old.get(key) != value:
-            raise ZkMarginError(
-                f"{out} holds a run with a different {key} ({old.get(key)}, this run "
-                f"{value}); resuming would mix proofs of different inputs. Use another --out "
-                "(or delete it).")
+    if run_file.exists():
+        _mismatch(out, json.loads(run_file.read_text()),
+                  _input_state(snapshot, params_path, batch_size))
 
 
 def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
@@ -304,7 +337,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
         read_secret(opts.salt_secret)
     params = load_params(params_path)
     shape = CircuitShape.for_params(params, opts.batch_size)
-    _refuse_mismatch_early(out, params_path, shape.batch_size)
+    _refuse_mismatch_early(out, snapshot, params_path, shape.batch_size)
 
     ev.info(f"checking {name or snapshot} with the exact margin core")
     check = check_snapshot(snapshot, params, fmt=opts.fmt, name=name)
@@ -336,7 +369,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
     done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(batches))
     engine = _witness_engine(circuit, opts.engine, batches - done, ev)
     return Run(snapshot, out, opts, params, shape, circuit, keys, check, secret, engine,
-               vk_rel, zkey_rel, circuit_id)
+               vk_rel, zkey_rel, circuit_id, read_commitment(out, shape))
 
 
 def _keys(circuit: CompiledCircuit, opts: ProveOptions, ev: Events) -> Keys:
@@ -394,12 +427,13 @@ def reuse_batch(run: Run, index: int, members: list[BatchMember],
     record_file = batch_dir(run.out, index) / "batch.json"
     record = BatchRecord.from_json(json.loads(record_file.read_text()),
                                    run.params.asset_symbols, file=str(record_file))
+    run.check_committed(record)
     if inclusion.batch_rows(index) != len(members):
         plan = plan_batch(run.params, run.shape, index, [m.account for m in members])
         if plan.commitment != record.commitment:
             raise ZkMarginError(f"{record_file}: commitment {record.commitment} does not "
                                 f"match this snapshot's batch {index} ({plan.commitment})")
-        inclusion.put_batch(_index_rows(run, index, members, plan.leaves))
+        inclusion.put_batch(index_rows(run.shape, index, members, plan.leaves)[1])
     return record
 
 
@@ -411,6 +445,9 @@ def write_manifest(run: Run, records: dict[int, BatchRecord]) -> Manifest:
     proven = Totals.sum((r.totals for r in ordered), len(symbols))
     same_totals(proven, run.check.totals, symbols)
     top = top_tree(run.shape, [r.root for r in ordered])
+    if run.committed is not None and run.committed[0].root != top.root:
+        raise ZkMarginError(f"the proven batches give root {top.root}, the published "
+                            f"commitment says {run.committed[0].root}")
     write_json(run.out / artifacts.TREE_LEVELS, levels_json(run.shape, top))
     keys = run.keys
     manifest = Manifest(
@@ -463,7 +500,9 @@ def _collect(run: Run, executor: Executor,
         except ZkMarginError as exc:
             raise ZkMarginError(f"batch {i}: {exc}") from None
         rec = outcome.record
-        index.put_batch(_index_rows(run, rec.index, members, outcome.leaves))
+        run.check_committed(rec)
+        if index.batch_rows(rec.index) != len(members):  # `zkmargin commit` wrote them
+            index.put_batch(index_rows(run.shape, rec.index, members, outcome.leaves)[1])
         records[rec.index] = rec
         ev.batch_done(len(members), skipped=False)
     return len(ready)
@@ -525,12 +564,12 @@ def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
         yield batch
 
 
-def _index_rows(run: Run, index: int, members: list[BatchMember],
-                leaves: tuple[int, ...]) -> list[tuple[Any, ...]]:
-    shape = run.shape
+def index_rows(shape: CircuitShape, index: int, members: list[BatchMember],
+               leaves: Sequence[int]) -> tuple[int, list[tuple[Any, ...]]]:
+    """The batch's subtree root and its inclusion-index rows (one per account)."""
     tree = MerkleTree.build(leaves[: len(members)], depth=shape.depth,
                             pad_leaf=padding_leaf(shape.assets, shape.perps))
-    return [
+    return tree.root, [
         (m.account_id, index, pos, str(m.salt), str(m.account.id_hash), str(leaves[pos]),
          json.dumps(list(m.account.balances)), json.dumps(list(m.account.qty)),
          json.dumps(list(m.account.cost)), json.dumps([str(s) for s in tree.path(pos)]))
@@ -541,9 +580,7 @@ def _index_rows(run: Run, index: int, members: list[BatchMember],
 def _run_state(snapshot: Path, params_path: Path, k: int, circuit_id: str,
                keys: Keys) -> dict[str, Any]:
     return {
-        "snapshot_sha256": artifacts.sha256_file(snapshot),
-        "params_sha256": artifacts.sha256_file(params_path),
-        "batch_size": k,
+        **_input_state(snapshot, params_path, k),
         "circuit_id": circuit_id,
         "verification_key_sha256": artifacts.sha256_file(keys.vkey),
         "zkey_sha256": artifacts.sha256_file(keys.zkey),
@@ -556,12 +593,10 @@ def _claim_directory(out: Path, state: dict[str, Any]) -> bool:
     run_file = out / artifacts.RUN_STATE
     if run_file.exists():
         old = json.loads(run_file.read_text())
-        diff = [k for k in state if old.get(k) != state[k]]
-        if diff:
-            raise ZkMarginError(
-                f"{out} holds a run with a different {', '.join(diff)}; resuming would mix "
-                "proofs of different inputs. Use another --out (or delete it)."
-            )
+        # `commit` records the inputs only; `prove` adds the circuit and the keys
+        _mismatch(out, old, state)
+        if any(k not in old for k in state):
+            write_json(run_file, {**old, **state})
         return True
     if out.exists() and any(out.iterdir()):
         raise ZkMarginError(f"{out} exists and is not a zkmargin artifact directory; "
@@ -595,3 +630,119 @@ def _witness_engine(circuit: CompiledCircuit, wanted: Engine, batches: int,
         ev.warn(f"the C++ witness generator does not build, using WASM: {exc}")
         return "wasm"
     return "cpp"
+
+
+# --------------------------------------------------------------------------------------
+# Commit first, prove later (`zkmargin commit`)
+
+
+#: Batches per commit task: enough work per task to hide the pool's overhead.
+COMMIT_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class CommitChunk:
+    """Leaves and subtree roots of consecutive batches: a pure task."""
+
+    first: int
+    batches: tuple[tuple[BatchMember, ...], ...]
+    shape: CircuitShape
+
+
+def commit_chunk(task: CommitChunk) -> list[tuple[int, int, list[tuple[Any, ...]]]]:
+    """Per batch of the chunk: its index, its subtree root and its inclusion rows."""
+    out = []
+    for n, members in enumerate(task.batches):
+        leaves = [account_leaf(m.account.id_hash, m.account.balances, m.account.qty,
+                               m.account.cost) for m in members]
+        root, rows = index_rows(task.shape, task.first + n, list(members), leaves)
+        out.append((task.first + n, root, rows))
+    return out
+
+
+def read_commitment(out: Path,
+                    shape: CircuitShape) -> tuple[Commitment, tuple[int, ...]] | None:
+    """The commitment `zkmargin commit` published in ``out``, and its batch roots (level
+    0 of tree/levels.json), or None when there is none."""
+    path = out / artifacts.COMMITMENT
+    if not path.exists():
+        return None
+    commitment = Commitment.from_json(read_json(path), file=str(path))
+    if commitment.shape != shape:
+        raise ZkMarginError(f"{path}: committed for shape {commitment.shape}, this run has "
+                            f"{shape}")
+    levels = out / artifacts.TREE_LEVELS
+    tree = read_levels(read_json(levels), file=str(levels))
+    roots = tuple(tree.levels[0])
+    if len(roots) != commitment.batches or tree.root != commitment.root:
+        raise ZkMarginError(f"{levels} does not hold the tree of {path}")
+    return commitment, roots
+
+
+def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
+                    events: Events | None = None) -> Commitment:
+    """Check the snapshot and publish its root without proving: id hashes, leaves, batch
+    subtrees and the tree over them, the private inclusion index, ``commitment.json``
+    and ``tree/levels.json`` in ``out``. ``prove`` with the same inputs into the same
+    ``out`` then reuses it and must reproduce that root. Idempotent."""
+    ev = events or NoEvents()
+    out = out.resolve()
+    with LocalPool(opts.workers) as pool, local_snapshot(snapshot) as local, \
+            claim_lock(out):
+        fmt = opts.fmt or detect_format(snapshot)
+        name = STDIN_NAME if str(snapshot) == STDIN else None
+        if opts.salt_secret is not None:
+            read_secret(opts.salt_secret)
+        params = load_params(params_path)
+        shape = CircuitShape.for_params(params, opts.batch_size)
+        _refuse_mismatch_early(out, local, params_path, shape.batch_size)
+        ev.info(f"checking {name or local} with the exact margin core")
+        check = check_snapshot(local, params, fmt=fmt, name=name)
+        _claim_directory(out, _input_state(local, params_path, shape.batch_size))
+        existing = read_commitment(out, shape)
+        if existing is not None:
+            ev.info(f"{out} is already committed")
+            return existing[0]
+        write_json(out / artifacts.PARAMS, params.to_json())
+        secret = _salt_secret(out, opts.salt_secret)
+        total = -(-check.totals.accounts // shape.batch_size)
+        ev.batches(total, 0, shape.batch_size)
+        roots: dict[int, int] = {}
+        pending: dict[Any, int] = {}
+        index = InclusionIndex(out / artifacts.INDEX_DB)
+
+        def land(done: set[Any]) -> None:
+            for fut in done:
+                del pending[fut]
+                for i, root, rows in pool.result(fut):
+                    index.put_batch(rows)
+                    roots[i] = root
+                    ev.batch_done(len(rows), skipped=False)
+
+        try:
+            chunk: list[tuple[BatchMember, ...]] = []
+            for i, members in enumerate(batch_members(local, params, shape.batch_size,
+                                                      secret, fmt)):
+                chunk.append(tuple(members))
+                if len(chunk) == COMMIT_CHUNK:
+                    pending[pool.submit(commit_chunk, CommitChunk(i + 1 - len(chunk),
+                                                                  tuple(chunk), shape))] = i
+                    chunk = []
+                    while len(pending) >= pool.capacity:
+                        land(pool.wait_first(pending))
+            if chunk:
+                pending[pool.submit(commit_chunk, CommitChunk(total - len(chunk),
+                                                              tuple(chunk), shape))] = total
+            while pending:
+                land(pool.wait_first(pending))
+        finally:
+            index.close()
+        top = top_tree(shape, [roots[i] for i in range(total)])
+        write_json(out / artifacts.TREE_LEVELS, levels_json(shape, top))
+        commitment = Commitment(
+            shape=shape, params_hash=params_hash(shape, circuit_params(params,
+                                                                       shape.brackets)),
+            root=top.root, tree_depth=tree_depth(shape, total), batches=total,
+            accounts=check.totals.accounts)
+        write_json(out / artifacts.COMMITMENT, commitment.to_json())
+        return commitment

@@ -50,6 +50,7 @@ from zkmargin.params import RiskParams, load_params
 from zkmargin.prover.binfmt import read_r1cs
 from zkmargin.statement import (
     BatchRecord,
+    Commitment,
     Manifest,
     Totals,
     circuit_params,
@@ -461,6 +462,18 @@ def check_root(root: Path, man: Manifest, records: list[BatchRecord]) -> None:
     if stored != levels_json(man.shape, top):
         raise AuditError(artifacts.TREE_LEVELS, "root",
                          "the stored levels differ from the tree recomputed from the batches")
+    if (root / artifacts.COMMITMENT).exists():  # published early by `zkmargin commit`
+        with named(artifacts.COMMITMENT, "root"):
+            c = Commitment.from_json(read_json(root / artifacts.COMMITMENT,
+                                               file=artifacts.COMMITMENT),
+                                     file=artifacts.COMMITMENT)
+        published = (c.shape, c.params_hash, c.root, c.tree_depth, c.batches, c.accounts)
+        proven = (man.shape, man.params_hash, top.root, depth, man.batches, man.accounts)
+        if published != proven:
+            raise AuditError(artifacts.COMMITMENT, "root",
+                             f"the commitment published before the proofs (shape, params "
+                             f"hash, root, depth, batches, accounts) {published} is not what "
+                             f"the proofs give {proven}")
 
 
 def check_totals(man: Manifest, records: list[BatchRecord], symbols: tuple[str, ...]) -> Totals:
