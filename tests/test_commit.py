@@ -76,3 +76,17 @@ def test_proofs_of_other_books_are_refused_against_the_commitment(exchange: Exch
     assert proc.returncode == 1
     assert "batch 1 proves subtree root" in proc.stderr
     assert "but the published commitment (commitment.json) holds" in proc.stderr
+
+
+def test_salt_secret_from_a_pipe_is_read_once(exchange: Exchange, tmp_path: Path) -> None:
+    """A secret passed through a pipe (`--salt-secret /dev/stdin`) can be read only once."""
+    import subprocess
+
+    from tests.support.cli import ROOT, ZKMARGIN
+
+    a = args(exchange, tmp_path / "art", "--json")
+    a[a.index("--salt-secret") + 1] = "/dev/stdin"
+    proc = subprocess.run([*ZKMARGIN, "commit", *a], input=exchange.secret.read_text(),
+                          capture_output=True, text=True, cwd=ROOT, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["root"] == exchange.manifest["root"]

@@ -94,6 +94,10 @@ class InclusionIndex:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE))
         path.chmod(PRIVATE)
         self.db = sqlite3.connect(path)
+        # WAL: a commit is one append, not a rewrite; NORMAL: durable across a killed
+        # process (a lost machine may drop the last commits, which a resume recomputes)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(self.SCHEMA)
 
     def batch_rows(self, batch: int) -> int:
@@ -101,7 +105,8 @@ class InclusionIndex:
         return int(row[0])
 
     def put_batch(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert one batch's rows in one transaction (all or nothing)."""
+        """Insert rows (one batch's, or several whole batches') in one transaction: all or
+        nothing."""
         with self.db:
             self.db.executemany(
                 "INSERT OR REPLACE INTO accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

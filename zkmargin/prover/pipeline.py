@@ -333,8 +333,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
             ev: Events, *, name: str | None = None) -> Run:
     """Step 1: check the snapshot, compile, set up keys, claim (or resume) ``out``."""
     get_backend(opts.backend)  # fail early when the backend is not installed
-    if opts.salt_secret is not None:
-        read_secret(opts.salt_secret)
+    given_secret = read_secret(opts.salt_secret) if opts.salt_secret is not None else None
     params = load_params(params_path)
     shape = CircuitShape.for_params(params, opts.batch_size)
     _refuse_mismatch_early(out, snapshot, params_path, shape.batch_size)
@@ -364,7 +363,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
     zkey_rel = f"{artifacts.CIRCUIT_DIR}/{keys.zkey_name}"
     for src, rel in ((keys.vkey, vk_rel), (keys.zkey, zkey_rel)):
         copy_atomic(src, out / rel)
-    secret = _salt_secret(out, opts.salt_secret)
+    secret = _salt_secret(out, opts.salt_secret, given_secret)
     batches = -(-check.totals.accounts // shape.batch_size)
     done = sum((batch_dir(out, i) / "batch.json").exists() for i in range(batches))
     engine = _witness_engine(circuit, opts.engine, batches - done, ev)
@@ -528,16 +527,17 @@ def read_secret(path: Path) -> bytes:
     return secret
 
 
-def _salt_secret(out: Path, given: Path | None) -> bytes:
-    """The exchange's salt secret, kept in OUT/private/salt_secret so a resume reuses it."""
+def _salt_secret(out: Path, given: Path | None, given_secret: bytes | None) -> bytes:
+    """The exchange's salt secret, kept in OUT/private/salt_secret so a resume reuses it.
+    ``given_secret`` is ``given``'s content, read once at the start (a pipe is read once)."""
     kept = out / artifacts.SALT_SECRET
     if kept.exists():
         secret = read_secret(kept)
-        if given is not None and read_secret(given) != secret:
+        if given_secret is not None and given_secret != secret:
             raise ZkMarginError(f"{given}: differs from the salt secret this run started "
                                 f"with ({kept}); resuming would change the leaves")
         return secret
-    secret = read_secret(given) if given is not None else secrets.token_bytes(32)
+    secret = given_secret if given_secret is not None else secrets.token_bytes(32)
     write_text_atomic(kept, secret.hex() + "\n", mode=PRIVATE)
     return secret
 
@@ -549,19 +549,24 @@ def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
     for block in SnapshotReader(snapshot, params, fmt=fmt):
         bal, qty, cost = block.balances.tolist(), block.qty.tolist(), block.cost.tolist()
         for n, acct_id in enumerate(block.ids):
-            salt = derive_salt(secret, acct_id)
-            idh = id_hash(account_id_digest(acct_id), salt)
-            if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
-                raise ZkMarginError(f"{snapshot}: account {acct_id!r} has id hash 0; "
-                                    "choose another salt secret")
-            batch.append(BatchMember(acct_id, salt,
-                                     BatchAccount(idh, tuple(bal[n]), tuple(qty[n]),
-                                                  tuple(cost[n]))))
+            batch.append(_member(secret, acct_id, tuple(bal[n]), tuple(qty[n]),
+                                 tuple(cost[n])))
             if len(batch) == k:
                 yield batch
                 batch = []
     if batch:
         yield batch
+
+
+def _member(secret: bytes, acct_id: str, bal: tuple[int, ...], qty: tuple[int, ...],
+            cost: tuple[int, ...]) -> BatchMember:
+    """An account with its salt and id hash."""
+    salt = derive_salt(secret, acct_id)
+    idh = id_hash(account_id_digest(acct_id), salt)
+    if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
+        raise ZkMarginError(f"account {acct_id!r} has id hash 0; choose another salt "
+                            "secret")
+    return BatchMember(acct_id, salt, BatchAccount(idh, bal, qty, cost))
 
 
 def index_rows(shape: CircuitShape, index: int, members: list[BatchMember],
@@ -642,22 +647,27 @@ COMMIT_CHUNK = 64
 
 @dataclass(frozen=True)
 class CommitChunk:
-    """Leaves and subtree roots of consecutive batches: a pure task."""
+    """Salts, id hashes, leaves and subtree roots of consecutive batches: a pure task.
+    ``accounts`` holds (id, balances, qty, cost) rows, ``batch_size`` per batch."""
 
     first: int
-    batches: tuple[tuple[BatchMember, ...], ...]
+    accounts: tuple[tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]], ...]
     shape: CircuitShape
+    secret: bytes
 
 
-def commit_chunk(task: CommitChunk) -> list[tuple[int, int, list[tuple[Any, ...]]]]:
-    """Per batch of the chunk: its index, its subtree root and its inclusion rows."""
-    out = []
-    for n, members in enumerate(task.batches):
+def commit_chunk(task: CommitChunk) -> tuple[list[tuple[int, int]], list[tuple[Any, ...]]]:
+    """The chunk's (batch index, subtree root) pairs and its inclusion rows."""
+    k = task.shape.batch_size
+    roots, rows = [], []
+    for n in range(0, len(task.accounts), k):
+        members = [_member(task.secret, *acct) for acct in task.accounts[n:n + k]]
         leaves = [account_leaf(m.account.id_hash, m.account.balances, m.account.qty,
                                m.account.cost) for m in members]
-        root, rows = index_rows(task.shape, task.first + n, list(members), leaves)
-        out.append((task.first + n, root, rows))
-    return out
+        root, batch_rows = index_rows(task.shape, task.first + n // k, members, leaves)
+        roots.append((task.first + n // k, root))
+        rows += batch_rows
+    return roots, rows
 
 
 def read_commitment(out: Path,
@@ -691,8 +701,8 @@ def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpt
             claim_lock(out):
         fmt = opts.fmt or detect_format(snapshot)
         name = STDIN_NAME if str(snapshot) == STDIN else None
-        if opts.salt_secret is not None:
-            read_secret(opts.salt_secret)
+        given_secret = (read_secret(opts.salt_secret) if opts.salt_secret is not None
+                        else None)
         params = load_params(params_path)
         shape = CircuitShape.for_params(params, opts.batch_size)
         _refuse_mismatch_early(out, local, params_path, shape.batch_size)
@@ -704,9 +714,10 @@ def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpt
             ev.info(f"{out} is already committed")
             return existing[0]
         write_json(out / artifacts.PARAMS, params.to_json())
-        secret = _salt_secret(out, opts.salt_secret)
-        total = -(-check.totals.accounts // shape.batch_size)
-        ev.batches(total, 0, shape.batch_size)
+        secret = _salt_secret(out, opts.salt_secret, given_secret)
+        k = shape.batch_size
+        total = -(-check.totals.accounts // k)
+        ev.batches(total, 0, k)
         roots: dict[int, int] = {}
         pending: dict[Any, int] = {}
         index = InclusionIndex(out / artifacts.INDEX_DB)
@@ -714,25 +725,30 @@ def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpt
         def land(done: set[Any]) -> None:
             for fut in done:
                 del pending[fut]
-                for i, root, rows in pool.result(fut):
-                    index.put_batch(rows)
-                    roots[i] = root
-                    ev.batch_done(len(rows), skipped=False)
+                chunk_roots, rows = pool.result(fut)
+                index.put_batch(rows)  # whole batches, one transaction
+                roots.update(chunk_roots)
+                for _ in chunk_roots:
+                    ev.batch_done(k, skipped=False)
 
         try:
-            chunk: list[tuple[BatchMember, ...]] = []
-            for i, members in enumerate(batch_members(local, params, shape.batch_size,
-                                                      secret, fmt)):
-                chunk.append(tuple(members))
-                if len(chunk) == COMMIT_CHUNK:
-                    pending[pool.submit(commit_chunk, CommitChunk(i + 1 - len(chunk),
-                                                                  tuple(chunk), shape))] = i
-                    chunk = []
-                    while len(pending) >= pool.capacity:
-                        land(pool.wait_first(pending))
+            chunk: list[tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = []
+            first = 0
+            for block in SnapshotReader(local, params, fmt=fmt):
+                bal, qty, cost = (block.balances.tolist(), block.qty.tolist(),
+                                  block.cost.tolist())
+                for n, acct_id in enumerate(block.ids):
+                    chunk.append((acct_id, tuple(bal[n]), tuple(qty[n]), tuple(cost[n])))
+                    if len(chunk) == COMMIT_CHUNK * k:
+                        pending[pool.submit(commit_chunk, CommitChunk(
+                            first, tuple(chunk), shape, secret))] = first
+                        first += COMMIT_CHUNK
+                        chunk = []
+                        while len(pending) >= pool.capacity:
+                            land(pool.wait_first(pending))
             if chunk:
-                pending[pool.submit(commit_chunk, CommitChunk(total - len(chunk),
-                                                              tuple(chunk), shape))] = total
+                pending[pool.submit(commit_chunk, CommitChunk(first, tuple(chunk), shape,
+                                                              secret))] = first
             while pending:
                 land(pool.wait_first(pending))
         finally:
