@@ -176,3 +176,37 @@ def test_leaves_match_circomlibjs() -> None:
             node = run_node("poseidon.js", [[node, *inputs[j : j + 11]]])[0]
         results.append(int(node))
     assert results == fast
+
+
+def test_option_slots_follow_the_perps() -> None:
+    """Leaf order: [x_1..x_A, q_1, c_1, ..., q_P, c_P, o_1..o_O] (params order)."""
+    assert account_slots([1, 2], [3, 4], [5, 6], [7, 8, 9]) == [1, 2, 3, 5, 4, 6, 7, 8, 9]
+    assert account_slots([1], [], [], [-2]) == [1, -2]
+    assert account_slots([1, 2], [3], [4], ()) == account_slots([1, 2], [3], [4])
+    with pytest.raises(ValueError, match="outside the signed 64-bit slot"):
+        account_slots([0], [], [], [I63])
+
+
+def test_leaf_with_options(hasher: Poseidon) -> None:
+    idh = 99
+    bal, qty, cost, opt = [10, -20], [3], [-4], [5, -6, 7]
+    fields = pack_values([10, -20, 3, -4, 5, -6, 7])
+    assert len(fields) == 3
+    leaf = account_leaf(idh, bal, qty, cost, hasher, opt)
+    assert leaf == hasher.hash((LEAF_TAG, idh, *fields))
+    assert leaf == account_leaf(idh, bal, qty, cost, hasher=hasher, options=opt)
+    # no options: exactly the leaf of before options existed
+    assert account_leaf(idh, bal, qty, cost, hasher, ()) == account_leaf(idh, bal, qty, cost,
+                                                                       hasher)
+    for j in range(len(opt)):
+        changed = list(opt)
+        changed[j] += 1
+        assert account_leaf(idh, bal, qty, cost, hasher, changed) != leaf
+    # a zero option slot still counts: a leaf with one more option is another leaf
+    assert account_leaf(idh, bal, qty, cost, hasher, [*opt, 0]) != leaf
+
+
+def test_padding_leaf_with_options() -> None:
+    assert padding_leaf(2, 1, 0) == padding_leaf(2, 1)
+    assert padding_leaf(2, 1, 3) == account_leaf(0, [0, 0], [0], [0], options=[0, 0, 0])
+    assert padding_leaf(2, 1, 3) != padding_leaf(2, 1)

@@ -20,7 +20,7 @@ from zkmargin.checking import CheckReport
 from zkmargin.fixed import I63, parse_fixed
 from zkmargin.margin import AccountBlock, BlockResult, MarginCore, get_core
 from zkmargin.margin.reference import account_margin
-from zkmargin.params import Asset, Bracket, Perp, RiskParams, loads_params
+from zkmargin.params import Asset, Bracket, Option, Perp, RiskParams, Tier, loads_params
 
 F = 10**22
 MAX = I63 - 1
@@ -271,5 +271,201 @@ def test_blocks_larger_than_a_chunk_agree() -> None:
     opts = GenerateOptions(accounts=2 * CHUNK + 77, seed=5)
     params = make_params(opts)
     block = _block(params, opts, 0, opts.accounts, np.random.default_rng(5))
+    _same(REF.evaluate(params, block), VEC.evaluate(params, block))
+    assert REF.excess(params, block) == VEC.excess(params, block)
+
+
+# -- tiered collateral and portfolio margin ---------------------------------------------
+
+
+def block_with_options(rows: list[tuple[list[int], list[int], list[int], list[int]]],
+                       n_a: int, n_p: int, n_o: int) -> AccountBlock:
+    n = len(rows)
+    return AccountBlock(
+        ids=[f"a{i}" for i in range(n)],
+        balances=np.array([r[0] for r in rows], dtype=np.int64).reshape(n, n_a),
+        qty=np.array([r[1] for r in rows], dtype=np.int64).reshape(n, n_p),
+        cost=np.array([r[2] for r in rows], dtype=np.int64).reshape(n, n_p),
+        options=np.array([r[3] for r in rows], dtype=np.int64).reshape(n, n_o),
+    )
+
+
+@pytest.fixture(scope="module")
+def portfolio_vector() -> Any:
+    return load_vector("portfolio_cases.json")
+
+
+def test_portfolio_vectors(core: MarginCore, portfolio_vector: Any) -> None:
+    """tests/vectors/portfolio_cases.json: tiers, group perps, options, worked by hand."""
+    vector = portfolio_vector
+    params = loads_params(json.dumps(vector["params"]))
+    assert params.groups == ("BTC", "ETH")
+    rows = [
+        ([parse_fixed(v) for v in a["balances"]], [parse_fixed(v) for v in a["qty"]],
+         [parse_fixed(v) for v in a["cost"]], [parse_fixed(v) for v in a["options"]])
+        for a in vector["accounts"]
+    ]
+    block = block_with_options(rows, 3, 2, 4)
+    excess = core.excess(params, block)
+    for acct, e, row in zip(vector["accounts"], excess, rows, strict=True):
+        assert e == usd(acct["equity_usd"]) - usd(acct["requirement_usd"]), acct["id"]
+        m = account_margin(params, *row)
+        assert m.equity == usd(acct["equity_usd"]), acct["id"]
+        assert m.requirement == usd(acct["requirement_usd"]), acct["id"]
+        assert m.maintenance == tuple(usd(x) for x in acct["mm_usd"]), acct["id"]
+        assert m.portfolio == tuple(usd(x) for x in acct["pm_usd"]), acct["id"]
+    res = core.evaluate(params, block)
+    assert res.deficient.tolist() == [a["deficient"] for a in vector["accounts"]]
+    t = vector["totals"]
+    totals = res.totals
+    assert (totals.accounts, totals.deficient) == (t["accounts"], t["deficient"])
+    assert totals.equity_total == usd(t["equity_usd"])
+    assert totals.requirement_total == usd(t["requirement_usd"])
+    assert totals.shortfall_total == usd(t["shortfall_usd"])
+    for a, sym in enumerate(params.asset_symbols):
+        assert totals.liabilities[a] == parse_fixed(t["assets"][sym]["liabilities"])
+        assert totals.debts[a] == parse_fixed(t["assets"][sym]["debts"])
+
+
+signed_risk = st.one_of(st.sampled_from([0, 1, -1, MAX, -MAX]), st.integers(-MAX, MAX),
+                        st.integers(-(10**12), 10**12))
+non_negative63 = st.one_of(st.sampled_from([0, 1, MAX]), st.integers(0, MAX))
+
+
+@st.composite
+def tier_table(draw: st.DrawFn) -> tuple[Tier, ...]:
+    n_t = draw(st.integers(1, 4))
+    bounds = sorted(draw(st.sets(positive63, min_size=n_t - 1, max_size=n_t - 1)))
+    weights = sorted(draw(st.lists(st.integers(0, 10000), min_size=n_t, max_size=n_t)),
+                     reverse=True)
+    return tuple(Tier(bounds[k] if k < n_t - 1 else None, weights[k]) for k in range(n_t))
+
+
+@st.composite
+def portfolio_params(draw: st.DrawFn) -> RiskParams:
+    """Tiered assets, bracket and group perps, options in up to 3 groups, 1..5 scenarios;
+    risk arrays often repeat values (scenario ties)."""
+    base = draw(risk_params(max_assets=3, max_perps=2))
+    assets = tuple(Asset(a.symbol, a.price, tiers=draw(tier_table())) if draw(st.booleans())
+                   else a for a in base.assets)
+    n_s = draw(st.integers(1, 5))
+    groups = ["G0", "G1", "G2"][: draw(st.integers(1, 3))]
+    pool = draw(st.lists(signed_risk, min_size=1, max_size=4))  # few values: ties
+
+    def risk() -> tuple[int, ...]:
+        return tuple(draw(st.one_of(st.sampled_from(pool), signed_risk)) for _ in range(n_s))
+
+    perps = [p if not draw(st.booleans()) else
+             Perp(p.symbol, p.mark, group=draw(st.sampled_from(groups)), risk=risk())
+             for p in base.perps]
+    options = tuple(
+        Option(f"O{j}", draw(st.sampled_from(groups)), draw(non_negative63),
+               draw(non_negative63), risk())
+        for j in range(draw(st.integers(0, 4)))
+    )
+    return RiskParams(assets, tuple(perps), options, tuple(f"s{k}" for k in range(n_s)))
+
+
+@st.composite
+def portfolio_block(draw: st.DrawFn) -> tuple[RiskParams, AccountBlock]:
+    params = draw(portfolio_params())
+    n_a, n_p, n_o = len(params.assets), len(params.perps), len(params.options)
+    sparse = st.one_of(st.just(0), signed63)  # many empty groups and options-only rows
+    rows = [
+        (draw(st.lists(sparse, min_size=n_a, max_size=n_a)),
+         draw(st.lists(sparse, min_size=n_p, max_size=n_p)),
+         draw(st.lists(sparse, min_size=n_p, max_size=n_p)),
+         draw(st.lists(sparse, min_size=n_o, max_size=n_o)))
+        for _ in range(draw(st.integers(1, 10)))
+    ]
+    return params, block_with_options(rows, n_a, n_p, n_o)
+
+
+@given(portfolio_block())
+def test_cores_agree_with_tiers_and_options(case: tuple[RiskParams, AccountBlock]) -> None:
+    params, block = case
+    _same(REF.evaluate(params, block), VEC.evaluate(params, block))
+    assert REF.excess(params, block) == VEC.excess(params, block)
+
+
+@given(st.data())
+def test_tier_bounds_exactly(data: st.DataObject) -> None:
+    """x * P hits a tier bound exactly, one below and one above (the tier lines meet)."""
+    price = data.draw(st.integers(1, 10**12))
+    k = data.draw(st.integers(1, 10**6))
+    bound = k * price  # USD x 1e8; x = k * 1e8 gives V = bound * 1e8 exactly
+    weights = sorted(data.draw(st.lists(st.integers(0, 10000), min_size=3, max_size=3)),
+                     reverse=True)
+    asset = Asset("A", price, tiers=(Tier(bound, weights[0]), Tier(3 * bound, weights[1]),
+                                     Tier(None, weights[2])))
+    params = RiskParams((asset, Asset("B", 1, 10000)), ())
+    rows: list[Row] = [([m * k * 10**8 + d, 0], [], []) for m in (1, 3) for d in (-1, 0, 1)]
+    rows += [([-(k * 10**8) + d, 0], [], []) for d in (-1, 0, 1)]
+    block = block_of(rows, 2, 0)
+    assert REF.excess(params, block) == VEC.excess(params, block)
+    for (x, _, _), e in zip(rows, VEC.excess(params, block), strict=True):
+        v = x[0] * price
+        expected = (min(weights[0] * v, weights[1] * v + bound * 10**8 * (weights[0] - weights[1]),
+                        weights[2] * v + bound * 10**8 * (weights[0] - weights[1])
+                        + 3 * bound * 10**8 * (weights[1] - weights[2]))
+                    if x[0] > 0 else v * 10000)
+        assert e == 100 * expected
+
+
+@pytest.mark.parametrize("delta", [1, -1, 0])
+def test_near_ties_are_decided_exactly(core: MarginCore, delta: int) -> None:
+    """Scans 2^125 apart by a few units: float64 cannot separate them, the limbs can."""
+    v = 1 << 62
+    opt = Option("O", "G", 0, 0, (v, v + delta, v - 1, v + delta))
+    perp = Perp("P", 1, group="G", risk=(-v, -v - delta, -v, -v))
+    params = RiskParams((Asset("A", 1, 10000),), (perp,), (opt,), ("a", "b", "c", "d"))
+    rows = [([0], [0], [0], [MAX]), ([0], [0], [0], [-MAX]), ([0], [MAX], [0], [MAX]),
+            ([0], [-1], [0], [MAX]), ([0], [1], [0], [1]), ([0], [0], [0], [0])]
+    block = block_with_options(rows, 1, 1, 1)
+    expected = []
+    for x, q, c, o in rows:
+        scan = max(q[0] * perp.risk[s] + o[0] * opt.risk[s] for s in range(4))
+        e = 100 * (x[0] * 10000 + 10000 * (q[0] * 1 - c[0] * 10**8))
+        expected.append(e - 10**6 * max(scan, 0))
+    assert core.excess(params, block) == expected
+
+
+def test_portfolio_extremes(core: MarginCore) -> None:
+    """Every input at +-(2^63 - 1) with many options in one group: exact, no wrap."""
+    opts = tuple(Option(f"O{j}", "G", MAX, MAX, (MAX, -MAX, MAX - j)) for j in range(12))
+    perps = (Perp("P", MAX, group="G", risk=(-MAX, MAX, 0)),
+             Perp("Q", MAX, (Bracket(MAX, 10**6), Bracket(None, 10**6))))
+    assets = (Asset("A", MAX, tiers=(Tier(1, 10000), Tier(MAX - 1, 5000), Tier(None, 0))),)
+    params = RiskParams(assets, perps, opts, ("x", "y", "z"))
+    rows = [([s * MAX], [s * MAX, -s * MAX], [-s * MAX, s * MAX], [s * MAX] * 12)
+            for s in (1, -1)]
+    rows.append(([MAX], [MAX, MAX], [-MAX, -MAX], [-MAX] * 12))
+    block = block_with_options(rows, 1, 2, 12)
+    ref = [account_margin(params, *row) for row in rows]
+    assert core.excess(params, block) == [m.equity - m.requirement for m in ref]
+    assert all(abs(m.equity) < 1 << 170 and m.requirement < 1 << 170 for m in ref)
+
+
+def test_option_budget_guard() -> None:
+    from zkmargin.margin.vectorized import _check_budget
+    from zkmargin.params import MAX_ASSETS, MAX_OPTIONS, MAX_PERPS
+
+    # the largest parameter set the params loader accepts, tiers and all
+    _check_budget(MAX_ASSETS, MAX_PERPS, MAX_OPTIONS, tiered=True,
+                  group_members=MAX_OPTIONS + MAX_PERPS)
+    with pytest.raises(ValueError, match="exceed the exact float64 budget"):
+        _check_budget(64, 64, 256, tiered=True)
+
+
+def test_blocks_larger_than_a_chunk_agree_with_options() -> None:
+    """Generated option books over several chunks: reused buffers, the exact fallback."""
+    from zkmargin.generate import GenerateOptions, _block, make_params
+    from zkmargin.margin.vectorized import CHUNK
+
+    opts = GenerateOptions(accounts=CHUNK + 501, seed=6, options=9, groups=2, scenarios=5,
+                           tiers=True, group_perps=True)
+    params = make_params(opts)
+    block = _block(params, opts, 0, opts.accounts, np.random.default_rng(6))
+    assert block.options.any()
     _same(REF.evaluate(params, block), VEC.evaluate(params, block))
     assert REF.excess(params, block) == VEC.excess(params, block)

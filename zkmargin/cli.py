@@ -189,6 +189,21 @@ def check(
               help="Share of accounts that borrow one asset.")
 @click.option("--deficient-share", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Share of accounts made margin-deficient (exact per block).")
+@click.option("--options", "n_options", type=click.IntRange(0, 240), default=0,  # MAX_OPTIONS
+              show_default=True,
+              help="Options (Black-76 risk arrays), spread over --groups underlyings; each "
+                   "group is margined on its worst scenario. 0: no options, no portfolio.")
+@click.option("--groups", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Portfolio groups: one per underlying, the first non-stable assets "
+                   "(BTC, ETH, SOL, ...). With --options or --group-perps.")
+@click.option("--scenarios", type=click.IntRange(1, 32), default=16, show_default=True,
+              help="Scenarios of the risk arrays: 16 is CME SPAN's set, any other count "
+                   "spreads price moves over the scan range with vol up and down.")
+@click.option("--tiers", is_flag=True,
+              help="Give the non-stable assets 3 collateral tiers (weight, 90%, 70%).")
+@click.option("--group-perps", is_flag=True,
+              help="Perps on a group's underlying join the group (risk arrays instead of "
+                   "brackets).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), default="csv",
               show_default=True,
               help="Snapshot file format (parquet: decimal128(19, 8) value columns).")
@@ -198,11 +213,14 @@ def check(
 @reports_errors
 def generate(
     accounts: int, assets: int, perps: int, brackets: int, seed: int, borrow_share: float,
-    deficient_share: float, fmt: str, out: Path, force: bool,
+    deficient_share: float, fmt: str, out: Path, force: bool, n_options: int = 0,
+    groups: int = 2, scenarios: int = 16, tiers: bool = False, group_perps: bool = False,
 ) -> None:
     """Write a realistic synthetic exchange: OUT/snapshot.csv and OUT/params.json.
 
     Deterministic for a seed; streams rows, so --accounts 1000000 runs in bounded memory.
+    With --options: option books (long, naked short, spreads, hedged with spot or a group
+    perp) and their portfolio groups and scenarios in params.json.
     """
     from zkmargin.generate import GenerateOptions
     from zkmargin.generate import generate as run
@@ -215,13 +233,50 @@ def generate(
     if existing and not force:
         raise Failure(f"{', '.join(existing)} already exist; pass --force to overwrite")
     opts = GenerateOptions(accounts=accounts, assets=assets, perps=perps, brackets=brackets,
-                           seed=seed, borrow_share=borrow_share, deficient_share=deficient_share)
+                           seed=seed, borrow_share=borrow_share, deficient_share=deficient_share,
+                           options=n_options, groups=groups, scenarios=scenarios, tiers=tiers,
+                           group_perps=group_perps)
+    try:
+        opts.validate()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     try:
         with progress_if(True, "generating accounts", total=accounts) as advance:
             snap, par = run(out, opts, fmt=fmt, progress=advance)
     except OSError as exc:
         raise Failure(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
     click.echo(f"wrote {snap} ({accounts} accounts) and {par}")
+
+
+@main.group()
+def params() -> None:
+    """Build risk parameters."""
+
+
+@params.command("risk-arrays")
+@click.argument("market", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The params file to write (atomically; nothing on error).")
+@reports_errors
+def params_risk_arrays(market: Path, out: Path) -> None:
+    """Turn a public MARKET file into a params file with option risk arrays.
+
+    \b
+    MARKET (JSON; docs/margin.md, section 11): underlyings (price, price and vol scan
+    ranges), a scenario grid ("span16", a grid or a list), options (call/put, strike,
+    expiry in years or a date with "as_of", implied vol, optional published mark and
+    short_min), and the assets and perps of the params, passed through.
+    Each option's risk[s] is the loss of one long contract in scenario s under Black-76,
+    in USD x 1e8 rounded UP (a loss is never understated); a computed mark is rounded
+    half up. The output is validated like any params file.
+    """
+    from zkmargin.riskarrays import risk_arrays
+
+    result = risk_arrays(market)
+    write_or_fail(out, json.dumps(result.to_json(), indent=2) + "\n")
+    click.echo(f"wrote {out}: {len(result.options)} options and "
+               f"{sum(p.grouped for p in result.perps)} group perps in "
+               f"{len(result.groups)} groups, {len(result.scenarios)} scenarios")
 
 
 # --------------------------------------------------------------------------------------

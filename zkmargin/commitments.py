@@ -6,7 +6,7 @@
     salt              = int(HMAC-SHA256(secret, utf8(account_id))[:31])     # < 2^248
     id_hash           = Poseidon(account_id_digest, salt)
     slot(v)           = v + 2^63                   # |v| < 2^63, so 1 <= slot < 2^64
-    slots             = [x_1..x_A, q_1, c_1, ..., q_P, c_P]
+    slots             = [x_1..x_A, q_1, c_1, ..., q_P, c_P, o_1..o_O]
     field_j           = slot[3j] + slot[3j+1]*2^64 + slot[3j+2]*2^128   # < 2^192 < r
     values            = [LEAF_TAG, id_hash, field_1..field_m] + zero fields up to
                         leaf_width(m) (so that no hash below has fewer than 3 inputs)
@@ -66,14 +66,19 @@ def id_hash(digest: int, salt: int, hasher: Poseidon | None = None) -> int:
 
 
 def account_slots(
-    balances: Sequence[int], qty: Sequence[int], cost: Sequence[int]
+    balances: Sequence[int],
+    qty: Sequence[int],
+    cost: Sequence[int],
+    options: Sequence[int] = (),
 ) -> list[int]:
-    """Values in leaf order, ``[x_1..x_A, q_1, c_1, ..., q_P, c_P]``, each range-checked."""
+    """Values in leaf order, ``[x_1..x_A, q_1, c_1, ..., q_P, c_P, o_1..o_O]`` (params
+    order; no options: the order of before options existed), each range-checked."""
     if len(qty) != len(cost):
         raise ValueError(f"{len(qty)} perp sizes but {len(cost)} costs")
     values = list(balances)
     for q, c in zip(qty, cost, strict=True):
         values += [q, c]
+    values += options
     for k, v in enumerate(values):
         if not -I63 < v < I63:
             raise ValueError(f"value {k} = {v} is outside the signed 64-bit slot (|v| < 2^63)")
@@ -142,12 +147,16 @@ def account_leaf(
     qty: Sequence[int],
     cost: Sequence[int],
     hasher: Poseidon | None = None,
+    options: Sequence[int] = (),
 ) -> int:
-    """The Merkle leaf of one account."""
-    return leaf_from_fields(idh, pack_values(account_slots(balances, qty, cost)), hasher)
+    """The Merkle leaf of one account (``options``: its option sizes, params order)."""
+    return leaf_from_fields(
+        idh, pack_values(account_slots(balances, qty, cost, options)), hasher
+    )
 
 
 @lru_cache(maxsize=64)
-def padding_leaf(n_assets: int, n_perps: int) -> int:
+def padding_leaf(n_assets: int, n_perps: int, n_options: int = 0) -> int:
     """The leaf of the all-zero padding account (``id_hash = 0``, every value 0)."""
-    return account_leaf(0, [0] * n_assets, [0] * n_perps, [0] * n_perps)
+    return account_leaf(0, [0] * n_assets, [0] * n_perps, [0] * n_perps,
+                        options=[0] * n_options)

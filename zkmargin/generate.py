@@ -7,6 +7,13 @@ margin-deficient by moving their USDT balance (weight 1 on both sides, so the mo
 E linearly); every other account is topped up to be sufficient. The exact core decides
 each adjustment, so the requested shares are met exactly on every block.
 
+Optionally (``--options N``; nothing below happens without it, so the default output is
+unchanged): options on the first ``--groups`` non-stable assets, one portfolio group per
+underlying, valued with Black-76 under ``--scenarios`` scenarios (CME SPAN's 16 by
+default) through :mod:`zkmargin.riskarrays`; books that are long, naked short, vertical
+spreads, or hedged (covered calls, protective puts) with spot or a group perp
+(``--group-perps``). ``--tiers`` gives the non-stable assets 3 collateral tiers.
+
 Rows stream to disk block by block: memory is bounded by the block size.
 """
 
@@ -15,6 +22,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
@@ -25,7 +34,16 @@ from zkmargin.atomic import atomic_text
 from zkmargin.fixed import SCALE, format_fixed, parse_fixed
 from zkmargin.margin.model import AccountBlock
 from zkmargin.margin.vectorized import VectorizedCore
-from zkmargin.params import WEIGHT_ONE, Asset, Bracket, Perp, RiskParams
+from zkmargin.params import (
+    MAX_OPTIONS,
+    MAX_SCENARIOS,
+    WEIGHT_ONE,
+    Asset,
+    Bracket,
+    Perp,
+    RiskParams,
+    Tier,
+)
 
 # symbol, USD price, weight (bps), typical holding in units, perp bracket scale (USD)
 _MAJORS: tuple[tuple[str, str, int, float, int], ...] = (
@@ -52,6 +70,11 @@ class GenerateOptions:
     seed: int = 1
     borrow_share: float = 0.15
     deficient_share: float = 0.01
+    options: int = 0
+    groups: int = 2
+    scenarios: int = 16
+    tiers: bool = False
+    group_perps: bool = False
 
     def validate(self) -> None:
         if self.accounts < 1:
@@ -65,6 +88,25 @@ class GenerateOptions:
         for name, v in (("borrow", self.borrow_share), ("deficient", self.deficient_share)):
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"--{name}-share must be in 0..1, got {v}")
+        if not 0 <= self.options <= MAX_OPTIONS:
+            raise ValueError(f"--options must be in 0..{MAX_OPTIONS}, got {self.options}")
+        if not 1 <= self.scenarios <= MAX_SCENARIOS:
+            raise ValueError(f"--scenarios must be in 1..{MAX_SCENARIOS}, got "
+                             f"{self.scenarios}")
+        if self.options or self.group_perps:
+            underlyings = len(_underlyings(self))
+            if not 1 <= self.groups <= underlyings:
+                raise ValueError(f"--groups must be in 1..{underlyings} (one per non-stable "
+                                 f"asset), got {self.groups}")
+            if self.options and self.groups > self.options:
+                raise ValueError(f"--groups ({self.groups}) must not exceed --options "
+                                 f"({self.options}): every group needs an option")
+            if self.group_perps and not self.options and self.perps == 0:
+                raise ValueError("--group-perps needs perps (--perps) or options (--options)")
+
+    @property
+    def portfolio(self) -> bool:
+        return self.options > 0 or self.group_perps
 
 
 def make_params(opts: GenerateOptions) -> RiskParams:
@@ -83,7 +125,7 @@ def make_params(opts: GenerateOptions) -> RiskParams:
         scales.append(scale or 5_000)
     perps: list[Perp] = []
     # perps on the non-stable assets first, then wrap around
-    bases = [i for i, a in enumerate(assets) if a.weight_bps < WEIGHT_ONE] or [0]
+    bases = _bases(assets)
     for j in range(opts.perps):
         base = bases[j % len(bases)]
         sym = assets[base].symbol + ("-PERP" if j < len(bases) else f"-PERP{j // len(bases)}")
@@ -94,7 +136,114 @@ def make_params(opts: GenerateOptions) -> RiskParams:
             bound = None if last else scales[base] * _BOUND_STEPS[k] * SCALE
             brackets.append(Bracket(max_notional=bound, mmr_ppm=_RATES[k]))
         perps.append(Perp(symbol=sym, mark=mark, brackets=tuple(brackets)))
-    return RiskParams(assets=tuple(assets), perps=tuple(perps))
+    params = RiskParams(assets=tuple(assets), perps=tuple(perps))
+    if opts.tiers:
+        params = RiskParams(tuple(_tiered(a, i) for i, a in enumerate(params.assets)),
+                            params.perps)
+    if opts.portfolio:
+        params = _with_portfolio(params, opts)
+    return params
+
+
+def _bases(assets: tuple[Asset, ...] | list[Asset]) -> list[int]:
+    """The non-stable assets (weight below 1), in order; the first if there is none."""
+    return [i for i, a in enumerate(assets) if a.tiers[0].weight_bps < WEIGHT_ONE] or [0]
+
+
+def _underlyings(opts: GenerateOptions) -> list[int]:
+    """The assets that can underlie a portfolio group: the non-stable ones."""
+    if opts.assets <= len(_MAJORS):
+        return [i for i in range(opts.assets) if _MAJORS[i][2] < WEIGHT_ONE]
+    return _bases(make_params(GenerateOptions(accounts=1, assets=opts.assets, perps=0,
+                                              seed=opts.seed)).assets)
+
+
+def _tiered(asset: Asset, index: int) -> Asset:
+    """A non-stable asset with 3 collateral tiers: its weight up to 5 typical holdings,
+    90% of it up to 50, 70% beyond (rounded down to 100 bps)."""
+    w = asset.tiers[0].weight_bps
+    if w >= WEIGHT_ONE:
+        return asset
+    typical = _MAJORS[index][3] if index < len(_MAJORS) else max(1.0, 500.0 / (asset.price
+                                                                               / SCALE))
+    value = max(1, round(float(typical) * asset.price / SCALE))  # whole USD
+    tiers = (Tier(5 * value * SCALE, w), Tier(50 * value * SCALE, w * 9 // 10 // 100 * 100),
+             Tier(None, w * 7 // 10 // 100 * 100))
+    return Asset(asset.symbol, asset.price, tiers=tiers)
+
+
+_AS_OF = "2026-01-02"
+_EXPIRIES = (("2026-01-09", "09JAN26"), ("2026-01-30", "30JAN26"), ("2026-03-27", "27MAR26"),
+             ("2026-06-26", "26JUN26"), ("2026-09-25", "25SEP26"), ("2026-12-25", "25DEC26"))
+_MONEYNESS = tuple(Decimal(50 + 5 * k) / 100 for k in range(21))  # 0.50 .. 1.50
+# per underlying index: price scan range, vol scan range, at-the-money vol
+_RANGES = {1: ("0.15", "0.10", "0.55"), 2: ("0.20", "0.12", "0.65")}
+_OTHER_RANGES = ("0.30", "0.20", "0.85")
+
+
+def _strike(price: int, m: Decimal) -> Decimal:
+    """``price x m`` (price in USD x 1e8) to 3 significant digits."""
+    raw = Decimal(price) / SCALE * m
+    return raw.quantize(Decimal(1).scaleb(raw.adjusted() - 2)).normalize()
+
+
+def _scenario_spec(n: int) -> object:
+    """CME SPAN's 16 scenarios, or ``n`` price moves spread over -1..+1 of the scan range
+    with volatility alternately up and down."""
+    if n == 16:
+        return "span16"
+    out = []
+    for k in range(n):
+        price = "0" if n == 1 else str(Fraction(2 * k - (n - 1), n - 1))
+        vol = "1" if k % 2 == 0 else "-1"
+        out.append({"name": f"s{k + 1:02d} price{price} vol{vol}", "price_scan": price,
+                    "vol_scan": vol})
+    return out
+
+
+def _with_portfolio(params: RiskParams, opts: GenerateOptions) -> RiskParams:
+    """``params`` with options and portfolio groups, through a market file."""
+    from zkmargin.riskarrays import build_params, loads_market
+
+    rng = np.random.default_rng([opts.seed, 2])
+    groups = _bases(params.assets)[: opts.groups]
+    underlyings = []
+    for i in groups:
+        a = params.assets[i]
+        psr, vsr, _ = _RANGES.get(i, _OTHER_RANGES)
+        underlyings.append({"symbol": a.symbol, "price": format_fixed(a.price),
+                            "price_scan_range": psr, "vol_scan_range": vsr})
+    per_group = [opts.options // len(groups) + (k < opts.options % len(groups))
+                 for k in range(len(groups))]
+    options = []
+    for i, count in zip(groups, per_group, strict=True):
+        a = params.assets[i]
+        atm = Decimal(_RANGES.get(i, _OTHER_RANGES)[2])
+        combos = [(e, m, t) for e in range(len(_EXPIRIES)) for m in _MONEYNESS
+                  for t in ("call", "put")]
+        weight = np.array([np.exp(-abs(float(m) - 1) / 0.15) for _, m, _ in combos])
+        picked = rng.choice(len(combos), size=count, replace=False, p=weight / weight.sum())
+        for c in sorted(int(k) for k in picked):
+            e, m, t = combos[c]
+            strike = _strike(a.price, m)
+            code = format(strike, "f").replace(".", "D")
+            vol = (atm + Decimal("0.4") * (m - 1) ** 2).quantize(Decimal("0.0001"))
+            options.append({"symbol": f"{a.symbol}-{_EXPIRIES[e][1]}-{code}-{t[0].upper()}",
+                            "underlying": a.symbol, "type": t, "strike": format(strike, "f"),
+                            "expiry": _EXPIRIES[e][0], "vol": format(vol, "f")})
+    doc = params.to_json()
+    if opts.group_perps:
+        names = {params.assets[i].symbol for i in groups}
+        for p in doc["perps"]:
+            base = p["symbol"].split("-PERP")[0]
+            if base in names:
+                del p["brackets"]
+                p.update({"group": base, "underlying": base})
+    market = {"as_of": _AS_OF, "underlyings": underlyings,
+              "scenarios": _scenario_spec(opts.scenarios), "short_min_fraction": "0.001",
+              "options": options, "assets": doc["assets"], "perps": doc["perps"]}
+    return build_params(loads_market(json.dumps(market), "<generated market>"),
+                        "<generated market>")
 
 
 def _typical_units(params: RiskParams) -> npt.NDArray[np.float64]:
@@ -133,7 +282,60 @@ def _block(
         entry = marks * (1 + rng.normal(0, 0.04, (n, n_p)))
         cost_units = np.where(has, np.round(qty_units * entry / SCALE).astype(np.int64), 0)
     ids = [f"acct-{start + k:09d}" for k in range(n)]
-    return AccountBlock(ids=ids, balances=bal_units, qty=qty_units, cost=cost_units)
+    opt_units = np.zeros((n, len(params.options)), dtype=np.int64)
+    if params.options:  # drawn after everything else: the rows above stay as without
+        _option_books(params, rng, typical, bal_units, qty_units, cost_units, opt_units)
+    return AccountBlock(ids=ids, balances=bal_units, qty=qty_units, cost=cost_units,
+                        options=opt_units)
+
+
+def _option_books(
+    params: RiskParams,
+    rng: np.random.Generator,
+    typical: npt.NDArray[np.float64],
+    bal: npt.NDArray[np.int64],
+    qty: npt.NDArray[np.int64],
+    cost: npt.NDArray[np.int64],
+    opt: npt.NDArray[np.int64],
+) -> None:
+    """Option books for about a third of the accounts, in place: long (0), naked short
+    (1), a vertical spread (2: long one, short another), or hedged (3: a short call with
+    long spot or a long group perp, a long put with long spot)."""
+    n = bal.shape[0]
+    groups = params.groups
+    members = [[j for j, o in enumerate(params.options) if o.group == g] for g in groups]
+    under = [params.asset_symbols.index(g) for g in groups]
+    perp_of = [next((i for i, p in enumerate(params.perps) if p.group == g), -1)
+               for g in groups]
+    has = np.asarray(rng.random(n)) < 0.35
+    book = np.asarray(rng.integers(0, 4, n)).tolist()
+    grp = np.asarray(rng.integers(0, len(groups), n)).tolist()
+    pick1 = np.asarray(rng.random(n)).tolist()
+    pick2 = np.asarray(rng.random(n)).tolist()
+    size = np.asarray(rng.lognormal(-0.5, 1.0, n)).tolist()
+    for k in np.flatnonzero(has).tolist():
+        g = int(grp[k])
+        legs = members[g]
+        leg1 = legs[int(pick1[k] * len(legs))]
+        units = round(float(size[k]) * float(typical[under[g]]) * 100) * 1_000_000 or 1_000_000
+        kind = int(book[k])
+        if kind == 0:
+            opt[k, leg1] += units
+        elif kind == 1:
+            opt[k, leg1] -= units
+        elif kind == 2:
+            leg2 = legs[int(pick2[k] * len(legs))]
+            opt[k, leg1] += units
+            opt[k, leg2] -= units  # the same option twice: flat
+        else:
+            call = params.options[leg1].symbol.endswith("-C")
+            opt[k, leg1] += -units if call else units
+            i = perp_of[g]
+            if call and i >= 0:
+                qty[k, i] = units
+                cost[k, i] = units * params.perps[i].mark // SCALE
+            else:
+                bal[k, under[g]] += units
 
 
 def _adjust(
@@ -152,7 +354,8 @@ def _adjust(
                 bal[j, 0] -= e // per_unit + 1 + cushion
         elif e < 0:
             bal[j, 0] += -(e // per_unit) + cushion
-    return AccountBlock(ids=block.ids, balances=bal, qty=block.qty, cost=block.cost)
+    return AccountBlock(ids=block.ids, balances=bal, qty=block.qty, cost=block.cost,
+                        options=block.options)
 
 
 def generate(
@@ -219,13 +422,10 @@ class _ParquetRows:
 
     def write(self, block: AccountBlock) -> None:
         pa = self.pa
-        n_a = block.balances.shape[1]
+        vals = _values(block)
         arrays = [pa.array(block.ids, pa.string())]
         for k in range(len(self.columns)):
-            if k < n_a:
-                values = block.balances[:, k]
-            else:
-                values = (block.qty if (k - n_a) % 2 == 0 else block.cost)[:, (k - n_a) // 2]
+            values = np.ascontiguousarray(vals[:, k])
             # decimal128 is a little-endian two's complement: low 64 bits, then the sign
             limbs = np.empty((len(values), 2), dtype=np.int64)
             limbs[:, 0] = values
@@ -239,12 +439,20 @@ class _ParquetRows:
         self.writer.close()
 
 
-def _write_rows(fh: object, fmt: str, columns: tuple[str, ...], block: AccountBlock) -> None:
-    n_a = block.balances.shape[1]
-    vals = np.empty((len(block), n_a + 2 * block.qty.shape[1]), dtype=np.int64)
+def _values(block: AccountBlock) -> npt.NDArray[np.int64]:
+    """The block's values in snapshot column order: assets, (qty, cost) per perp, options."""
+    n_a, n_p = block.balances.shape[1], block.qty.shape[1]
+    end = n_a + 2 * n_p
+    vals = np.empty((len(block), end + block.options.shape[1]), dtype=np.int64)
     vals[:, :n_a] = block.balances
-    vals[:, n_a::2] = block.qty
-    vals[:, n_a + 1 :: 2] = block.cost
+    vals[:, n_a:end:2] = block.qty
+    vals[:, n_a + 1 : end : 2] = block.cost
+    vals[:, end:] = block.options
+    return vals
+
+
+def _write_rows(fh: object, fmt: str, columns: tuple[str, ...], block: AccountBlock) -> None:
+    vals = _values(block)
     lines = []
     for account_id, row in zip(block.ids, vals.tolist(), strict=True):
         cells = [format_fixed(v) if v else "" for v in row]

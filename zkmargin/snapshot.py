@@ -1,10 +1,12 @@
 """Streaming snapshot readers (CSV, JSON Lines, Parquet) with precise, located errors.
 
 A snapshot has one row per account: ``account_id``, one column per asset symbol (signed
-balance, negative = borrowed) and per perp ``<PERP>.qty`` and ``<PERP>.cost`` (signed size
-and signed USD paid to open). Values are decimals with at most 8 fractional digits and
-``|value x 1e8| < 2^63``; an empty CSV cell (JSON ``null`` or an absent key, Parquet null)
-is 0, except the cost of a position whose qty is not 0, which is an error. Exponent
+balance, negative = borrowed), per perp ``<PERP>.qty`` and ``<PERP>.cost`` (signed size
+and signed USD paid to open) and per option ``<OPTION>.qty`` (signed size in contracts,
+negative = short; no cost: premiums settle in cash). Values are decimals with at most 8
+fractional digits and ``|value x 1e8| < 2^63``; an empty CSV cell (JSON ``null`` or an
+absent key, Parquet null) is 0, except the cost of a position whose qty is not 0, which
+is an error. Exponent
 notation with a signed exponent (``1e-05``, ``1E+3``) is accepted when the value is exact.
 
 Sources (:func:`detect_format`): ``.csv``, ``.jsonl``/``.ndjson`` and ``.parquet`` files;
@@ -174,11 +176,12 @@ def _check_costs(
     """Refuse an empty cost (``_EMPTY``) where the qty is not 0; make the others 0."""
     if not perps:
         return
-    cost = arr[:, n_a + 1 :: 2]  # a view: the zeros below are written into ``arr``
+    end = n_a + 2 * len(perps)
+    cost = arr[:, n_a + 1 : end : 2]  # a view: the zeros below are written into ``arr``
     empty = cost == _EMPTY
     if not empty.any():
         return
-    bad = empty & (arr[:, n_a::2] != 0)
+    bad = empty & (arr[:, n_a:end:2] != 0)
     if bad.any():
         k, i = (int(x) for x in np.argwhere(bad)[0])
         raise InputError(
@@ -199,8 +202,9 @@ class _Builder:
         self.n_a = len(params.assets)
         self.perps = params.perp_symbols
         self.n_p = len(self.perps)
+        self.n_o = len(params.options)
         self.block_size = block_size
-        self.width = self.n_a + 2 * self.n_p
+        self.width = self.n_a + 2 * self.n_p + self.n_o
         self._reset(first_row)
 
     def _reset(self, first_row: int) -> None:
@@ -228,16 +232,24 @@ class _Builder:
 
     def take(self, next_row: int) -> AccountBlock:
         arr = self._array()
-        n_a = self.n_a
-        block = AccountBlock(
-            ids=self.ids,
-            balances=np.ascontiguousarray(arr[:, :n_a]),
-            qty=np.ascontiguousarray(arr[:, n_a::2][:, : self.n_p]),
-            cost=np.ascontiguousarray(arr[:, n_a + 1 :: 2][:, : self.n_p]),
-            first_row=self.first_row,
-        )
+        block = _split(self.ids, arr, self.n_a, self.n_p, self.first_row)
         self._reset(next_row)
         return block
+
+
+def _split(
+    ids: list[str], arr: npt.NDArray[np.int64], n_a: int, n_p: int, first_row: int
+) -> AccountBlock:
+    """A block from rows in canonical column order: assets, (qty, cost) per perp, options."""
+    end = n_a + 2 * n_p
+    return AccountBlock(
+        ids=ids,
+        balances=np.ascontiguousarray(arr[:, :n_a]),
+        qty=np.ascontiguousarray(arr[:, n_a:end:2]),
+        cost=np.ascontiguousarray(arr[:, n_a + 1 : end : 2]),
+        first_row=first_row,
+        options=np.ascontiguousarray(arr[:, end:]),
+    )
 
 
 def _parse_value(file: str, row: int, column: str, text: str) -> int:
@@ -280,9 +292,9 @@ class SnapshotReader:
         self.columns = params.snapshot_columns()
         # per value column: (name, value of an empty cell); an empty cost is _EMPTY until
         # its block is checked (_check_costs)
-        n_a = len(params.assets)
+        n_a, n_p = len(params.assets), len(params.perps)
         self._empty = [
-            (name, _EMPTY if k >= n_a and (k - n_a) % 2 else 0)
+            (name, _EMPTY if n_a <= k < n_a + 2 * n_p and (k - n_a) % 2 else 0)
             for k, name in enumerate(self.columns)
         ]
         self.accounts = 0
@@ -396,7 +408,8 @@ class SnapshotReader:
                 raise InputError(
                     self.file,
                     "missing column: the params file defines it (every asset needs a column, "
-                    "every perp '<PERP>.qty' and '<PERP>.cost')",
+                    "every perp '<PERP>.qty' and '<PERP>.cost', every option "
+                    "'<OPTION>.qty')",
                     row=row,
                     column=name,
                 )
@@ -405,8 +418,8 @@ class SnapshotReader:
             if name not in allowed:
                 raise InputError(
                     self.file,
-                    "unknown column: it is neither account_id nor an asset/perp column of "
-                    f"the params file (expected: {', '.join(self.columns)})",
+                    "unknown column: it is neither account_id nor an asset/perp/option "
+                    f"column of the params file (expected: {', '.join(self.columns)})",
                     row=row,
                     column=name,
                 )
@@ -522,7 +535,7 @@ class SnapshotReader:
                         if key not in allowed:
                             raise InputError(
                                 file,
-                                "unknown key: it is neither account_id nor an asset/perp "
+                                "unknown key: it is neither account_id nor an asset/perp/option "
                                 f"column of the params file (expected: {', '.join(names)})",
                                 row=row,
                                 column=key,
@@ -654,13 +667,7 @@ class SnapshotReader:
                 errors.append(exc)
             if errors:  # the first row in the file; on one row, the first column
                 raise min(errors, key=lambda e: e.row or 0)
-            yield AccountBlock(
-                ids=ids,
-                balances=np.ascontiguousarray(arr[:, :n_a]),
-                qty=np.ascontiguousarray(arr[:, n_a::2]),
-                cost=np.ascontiguousarray(arr[:, n_a + 1 :: 2]),
-                first_row=first,
-            )
+            yield _split(ids, arr, n_a, len(perps), first)
             done += n
 
     def _parquet_ids(self, column: Any, first: int) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -13,6 +13,8 @@ from zkmargin.statement import Totals
 
 I64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+#: The default of :attr:`AccountBlock.options`: replaced by an (n, 0) array.
+_NO_OPTIONS: I64Array = np.zeros((0, 0), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -20,8 +22,9 @@ class AccountBlock:
     """A block of accounts as exact integers (the snapshot reader's output).
 
     ``balances``: (n, A) amount x 1e8; ``qty``: (n, P) contracts x 1e8; ``cost``: (n, P)
-    USD x 1e8. Every value satisfies ``|v| < 2^63`` (the reader rejects the rest), so
-    int64 holds it; no arithmetic is ever done in int64 on products.
+    USD x 1e8; ``options``: (n, O) option sizes, contracts x 1e8 (signed; by default
+    (n, 0): no options). Every value satisfies ``|v| < 2^63`` (the reader rejects the
+    rest), so int64 holds it; no arithmetic is ever done in int64 on products.
     """
 
     ids: list[str]
@@ -29,16 +32,21 @@ class AccountBlock:
     qty: I64Array
     cost: I64Array
     first_row: int = 2  # file row of ids[0] (CSV header is row 1)
+    options: I64Array = field(default_factory=lambda: _NO_OPTIONS)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
+        if self.options is _NO_OPTIONS:
+            object.__setattr__(self, "options", np.zeros((n, 0), dtype=np.int64))
         if not (self.balances.ndim == 2 and self.balances.shape[0] == n
                 and self.qty.ndim == 2 and self.qty.shape == self.cost.shape
-                and self.qty.shape[0] == n):
+                and self.qty.shape[0] == n
+                and self.options.ndim == 2 and self.options.shape[0] == n):
             raise ValueError(f"block arrays do not fit {n} accounts: balances "
                              f"{self.balances.shape}, qty {self.qty.shape}, cost "
-                             f"{self.cost.shape}")
-        if not all(a.dtype == np.int64 for a in (self.balances, self.qty, self.cost)):
+                             f"{self.cost.shape}, options {self.options.shape}")
+        if not all(a.dtype == np.int64
+                   for a in (self.balances, self.qty, self.cost, self.options)):
             raise ValueError("block arrays must be int64")
 
     def __len__(self) -> int:
