@@ -1,5 +1,11 @@
-"""Shared helpers for the circuit tests: one small compiled shape (``batch-test`` of
-circuits/circuits.json), witness runs."""
+"""Shared helpers for the circuit tests: two small compiled shapes of circuits/circuits.json
+and their shared vectors, witness runs.
+
+* ``batch-test``: the parameters of tests/vectors/margin_cases.json (A=2, P=2, L=3);
+* ``batch-options-test``: those of tests/vectors/portfolio_cases.json (tiers, options in
+  two portfolio groups over three scenarios, a group perp).
+
+Every helper takes the shape's registry ``name`` (``batch-test`` by default)."""
 
 from __future__ import annotations
 
@@ -28,8 +34,11 @@ from zkmargin.prover.toolchain import (
 from zkmargin.prover.witness import BatchAccount
 from zkmargin.statement import CircuitShape
 
-#: The registered test shape: the vectors' parameters (A=2, P=2, L=3), K = 4 accounts.
-SHAPE = registered_shape("batch-test")
+#: The registered test shapes and the vectors whose parameters they fit.
+VECTORS = {"batch-test": "margin_cases.json", "batch-options-test": "portfolio_cases.json"}
+DEFAULT = "batch-test"
+#: The default test shape: the vectors' parameters (A=2, P=2, L=3), K = 4 accounts.
+SHAPE = registered_shape(DEFAULT)
 BATCH = SHAPE.batch_size
 
 
@@ -43,41 +52,43 @@ class Compiled:
 
 
 @cache
-def compiled() -> Compiled:
-    v = load_vector("margin_cases.json")
+def compiled(name: str = DEFAULT) -> Compiled:
+    v = load_vector(VECTORS[name])
     params = loads_params(json.dumps(v["params"]))
-    if CircuitShape.for_params(params, BATCH) != SHAPE:
-        raise AssertionError(f"circuits.json batch-test {SHAPE} is not the shape of the "
-                             "test vectors' parameters")
-    circuit = compile_circuit(SHAPE)
-    return Compiled(params, SHAPE, circuit, read_sym(circuit.sym), read_r1cs(circuit.r1cs))
+    shape = registered_shape(name)
+    if CircuitShape.for_params(params, shape.batch_size) != shape:
+        raise AssertionError(f"circuits.json {name} {shape} is not the shape of the "
+                             f"parameters of {VECTORS[name]}")
+    circuit = compile_circuit(shape)
+    return Compiled(params, shape, circuit, read_sym(circuit.sym), read_r1cs(circuit.r1cs))
 
 
-def vector_accounts() -> list[BatchAccount]:
-    v = load_vector("margin_cases.json")
+def vector_accounts(name: str = DEFAULT) -> list[BatchAccount]:
+    v = load_vector(VECTORS[name])
     return [
         BatchAccount(
             id_hash=1000 + i,
             balances=tuple(parse_fixed(x) for x in a["balances"]),
             qty=tuple(parse_fixed(x) for x in a["qty"]),
             cost=tuple(parse_fixed(x) for x in a["cost"]),
+            options=tuple(parse_fixed(x) for x in a.get("options", [])),
         )
         for i, a in enumerate(v["accounts"])
     ]
 
 
-def witness(inputs: dict[str, Any]) -> list[int]:
+def witness(inputs: dict[str, Any], name: str = DEFAULT) -> list[int]:
     """The witness for ``inputs``; raises ToolchainError if any constraint assert fails."""
-    c = compiled()
+    c = compiled(name)
     with tempfile.TemporaryDirectory() as tmp:
         out = calculate_witness(c.circuit, inputs, Path(tmp) / "w.wtns")
         return read_wtns(out)
 
 
-def rejected(inputs: dict[str, Any], template: str) -> str:
+def rejected(inputs: dict[str, Any], template: str, name: str = DEFAULT) -> str:
     """Assert a constraint of ``template`` refuses ``inputs``; return the message."""
     try:
-        witness(inputs)
+        witness(inputs, name)
     except ToolchainError as exc:
         assert "Assert Failed" in exc.stderr, exc.stderr
         assert f"Error in template {template}_" in exc.stderr, exc.stderr[:500]
@@ -85,12 +96,12 @@ def rejected(inputs: dict[str, Any], template: str) -> str:
     raise AssertionError("the circuit accepted a cheating witness")
 
 
-def _unchecked_binary() -> Path:
+def _unchecked_binary(name: str) -> Path:
     """The circuit's C++ witness generator compiled with ``-DNDEBUG``: circom's asserts
     (one per constraint and hint check) compile away, so it computes every signal with the
     honest hint code from whatever inputs it is given. Built once, cached beside the
     circuit (``circuit_cpp_unchecked/``)."""
-    c = compiled()
+    c = compiled(name)
     target = c.circuit.directory / "circuit_cpp_unchecked"
     binary = target / "circuit"
     with (c.circuit.directory / ".unchecked.lock").open("w") as lock:
@@ -114,11 +125,11 @@ def _unchecked_binary() -> Path:
     return binary
 
 
-def unchecked_witness(inputs: dict[str, Any]) -> list[int]:
+def unchecked_witness(inputs: dict[str, Any], name: str = DEFAULT) -> list[int]:
     """The witness a cheating prover writes for ``inputs``: every signal computed by the
     circuit's own hint code with its asserts compiled away (:func:`_unchecked_binary`), so
     the dependent signals are consistent with the cheat; only the R1CS can refuse it."""
-    binary = _unchecked_binary()
+    binary = _unchecked_binary(name)
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "in.json", Path(tmp) / "w.wtns"
         src.write_text(json.dumps(inputs))
@@ -127,9 +138,11 @@ def unchecked_witness(inputs: dict[str, Any]) -> list[int]:
         if proc.returncode != 0 or not out.exists():
             raise AssertionError(f"the unchecked generator failed: {proc.stderr[-2000:]}")
         return read_wtns(out)
-def violated_signals(w: list[int]) -> set[str]:
+
+
+def violated_signals(w: list[int], name: str = DEFAULT) -> set[str]:
     """The signal names of the first constraint ``w`` violates (empty when none is)."""
-    c = compiled()
+    c = compiled(name)
     index = c.r1cs.first_violation(w)
     if index is None:
         return set()

@@ -5,6 +5,7 @@ implementation); one proved small exchange for every verifier-side test."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,11 @@ from zkmargin.margin import MarginCore, get_core
 from zkmargin.poseidon import Poseidon, get_poseidon
 
 VECTORS = ROOT / "tests" / "vectors"
+
+# The suite compiles the C++ witness generator of every circuit it proves with: at -O1 a
+# build takes 2.4x less time, for witnesses 1.35x slower (benchmarks/README.md, "C++
+# witness"); production keeps circom's -O3. Inherited by the zkmargin subprocesses.
+os.environ.setdefault("ZKMARGIN_CPP_CFLAGS", "-std=c++11 -O1 -I.")
 
 __all__ = ["ROOT", "VECTORS", "load_vector", "run_node"]
 

@@ -180,8 +180,10 @@ def test_registry_entries_instantiate_library_templates() -> None:
 
 def test_every_template_has_a_test_main_or_is_tested_in_the_batch() -> None:
     registered_templates = {spec.template for spec in registry().values()}
-    # AccountMargin and RiskParams: tests/test_circuit.py and tests/soundness/ (Batch)
-    assert set(library_templates()) - registered_templates == {"AccountMargin", "RiskParams"}
+    # AccountMargin, RiskParams and its Threshold and IncreasingBounds: tests/test_circuit*.py
+    # and tests/soundness/ (through Batch)
+    assert set(library_templates()) - registered_templates == {
+        "AccountMargin", "RiskParams", "Threshold", "IncreasingBounds"}
 
 
 def test_batch_entries_are_the_shapes_in_use() -> None:
@@ -194,6 +196,13 @@ def test_batch_entries_are_the_shapes_in_use() -> None:
     assert registered_shape("batch-default") == CircuitShape.for_params(
         generated, DEFAULT_BATCH_SIZE)
     assert registered_shape("batch-default") == CircuitShape(8, 4, 4, 4)
+    portfolio = loads_params(json.dumps(load_vector("portfolio_cases.json")["params"]))
+    assert registered_shape("batch-options-test") == CircuitShape.for_params(portfolio, 4)
+    assert registered_shape("batch-options-test") == CircuitShape(
+        3, 2, 2, 2, tiers=3, options=4, groups=2, scenarios=3)
+    # the options shape of benchmarks and circuit info: A=8, P=4, O=16 in 2 groups, S=16
+    book = make_params(GenerateOptions(accounts=1, options=16, groups=2, scenarios=16))
+    assert registered_shape("batch-options") == CircuitShape.for_params(book, 16)
 
 
 def test_registry_lookups_fail_with_the_names() -> None:
@@ -219,7 +228,7 @@ def test_a_registered_main_is_compiled_once_under_its_content_id() -> None:
     # a Batch entry is the batch circuit, in the directory `zkmargin prove` uses
     batch = compile_named("batch-test")
     assert batch == compile_circuit(CircuitShape(2, 2, 3, 2))
-    assert batch.directory.name.startswith("batch-2-2-3-2-")
+    assert batch.directory.name.startswith("batch-2-2-3-1-0-0-0-2-")
     assert batch.spec == registered("batch-test")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tempfile
 import time
@@ -21,6 +22,7 @@ from zkmargin.field import SNARK_FIELD
 from zkmargin.fixed import I63
 from zkmargin.prover.binfmt import read_wtns
 from zkmargin.prover.toolchain import (
+    CIRCUIT_CFLAGS,
     CPP_FAILED,
     CompiledCircuit,
     CppUnavailableError,
@@ -28,6 +30,7 @@ from zkmargin.prover.toolchain import (
     ToolchainError,
     build_witness_binary,
     calculate_witness,
+    circuit_cflags,
 )
 from zkmargin.prover.witness import BatchAccount, plan_batch
 
@@ -151,3 +154,14 @@ def test_engine_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         calculate_witness(c, inputs, tmp_path / "w.wtns")
     monkeypatch.setenv("ZKMARGIN_WITNESS_ENGINE", "wasm")
     assert calculate_witness(c, inputs, tmp_path / "w.wtns").exists()
+
+
+def test_circuit_cflags_default_to_circom_and_follow_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production builds circuit.cpp with circom's -O3; the suite (conftest) asks for -O1."""
+    assert os.environ["ZKMARGIN_CPP_CFLAGS"] == "-std=c++11 -O1 -I."
+    assert circuit_cflags() == "-std=c++11 -O1 -I."
+    monkeypatch.delenv("ZKMARGIN_CPP_CFLAGS")
+    assert circuit_cflags() == CIRCUIT_CFLAGS == "-std=c++11 -O3 -I."
+    monkeypatch.setenv("ZKMARGIN_CPP_CFLAGS", "")
+    assert circuit_cflags() == CIRCUIT_CFLAGS

@@ -4,9 +4,11 @@ The prover writes it, and the auditor, the account holders' tools and the contra
 read it; all of them import these types instead of keeping their own copy:
 
 * :class:`CircuitShape` -- the batch circuit's shape (A assets, P perps, L brackets,
-  K = 2^depth accounts per proof);
+  K = 2^depth accounts per proof, T collateral tiers, O options in G portfolio groups
+  over S scenarios);
 * :func:`circuit_params` and :func:`params_hash` -- the risk parameters in circuit form
-  and their Poseidon hash, the one the circuit computes;
+  (tables padded to the shape) and their Poseidon hash, the one the circuit computes
+  (:meth:`CircuitParams.hashed_values` is the layout, docs/artifacts.md section 5);
 * :class:`Totals` -- the facts a batch proof states and the snapshot totals (one type,
   with its JSON form, its sum and its rendering);
 * :func:`batch_commitment` and :class:`BatchRecord` -- a batch's one public signal and
@@ -26,10 +28,11 @@ it, :mod:`zkmargin.params`, the commitments and the Merkle tree.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
@@ -64,16 +67,86 @@ class StatementError(InputError):
 
 @dataclass(frozen=True)
 class CircuitShape:
-    """The batch circuit ``Batch(A, P, L, depth)``: K = 2^depth accounts per proof."""
+    """The batch circuit ``Batch(A, P, L, T, O, G, S, DEPTH)``: A assets with T collateral
+    tiers, P perps with L brackets, O options in G portfolio groups over S scenarios, and
+    K = 2^depth accounts per proof. ``CircuitShape(A, P, L, depth)`` is a book without
+    tiers, options or portfolio groups."""
 
     assets: int
     perps: int
     brackets: int
     depth: int
+    tiers: int = 1
+    options: int = 0
+    groups: int = 0
+    scenarios: int = 0
+
+    #: The JSON keys of a shape in manifest.json and commitment.json (with batch_size).
+    JSON_KEYS: ClassVar[tuple[str, ...]] = ("assets", "perps", "brackets", "tiers",
+                                            "options", "groups", "scenarios")
+
+    def __post_init__(self) -> None:
+        if not (self.assets >= 1 and self.perps >= 0 and self.brackets >= MIN_BRACKETS
+                and self.tiers >= 1 and self.options >= 0 and self.groups >= 0
+                and self.scenarios >= 0 and 0 <= self.depth <= MAX_BATCH_DEPTH):
+            raise ValueError(f"not a circuit shape: {self.describe()}")
+        if self.options and not self.groups:
+            raise ValueError(f"options need a portfolio group: {self.describe()}")
+        if self.groups and not self.scenarios:
+            raise ValueError(f"portfolio groups need scenarios: {self.describe()}")
 
     @property
     def batch_size(self) -> int:
         return 1 << self.depth
+
+    @property
+    def slots(self) -> int:
+        """Values in an account leaf: A balances, P (size, cost) pairs, O option sizes."""
+        return self.assets + 2 * self.perps + self.options
+
+    def template_params(self) -> tuple[int, ...]:
+        """``(A, P, L, T, O, G, S, DEPTH)``, the parameters of ``Batch``."""
+        return (self.assets, self.perps, self.brackets, self.tiers, self.options,
+                self.groups, self.scenarios, self.depth)
+
+    @classmethod
+    def from_template_params(cls, values: Sequence[int]) -> CircuitShape:
+        a, p, l_, t, o, g, s, d = values
+        return cls(a, p, l_, d, tiers=t, options=o, groups=g, scenarios=s)
+
+    def with_depth(self, depth: int) -> CircuitShape:
+        return replace(self, depth=depth)
+
+    def describe(self) -> str:
+        """``A=8 P=4 L=4`` (and ``T= O= G= S=`` when not the plain book) ``K=16``."""
+        text = f"A={self.assets} P={self.perps} L={self.brackets}"
+        if (self.tiers, self.options, self.groups, self.scenarios) != (1, 0, 0, 0):
+            text += (f" T={self.tiers} O={self.options} G={self.groups} "
+                     f"S={self.scenarios}")
+        return f"{text} K={self.batch_size}"
+
+    def to_json(self) -> dict[str, int]:
+        """The shape's keys of ``circuit`` in manifest.json and commitment.json."""
+        return {"assets": self.assets, "perps": self.perps, "brackets": self.brackets,
+                "tiers": self.tiers, "options": self.options, "groups": self.groups,
+                "scenarios": self.scenarios, "batch_size": self.batch_size}
+
+    @classmethod
+    def from_json(cls, c: Mapping[str, Any], *, file: str, path: str = "circuit"
+                  ) -> CircuitShape:
+        """The shape from the ``circuit`` object (keys :data:`JSON_KEYS` and
+        ``batch_size``, already present), every value checked."""
+        k = _count(c["batch_size"], file, f"{path}.batch_size")
+        if k < 1 or k & (k - 1) or k > 1 << MAX_BATCH_DEPTH:
+            raise StatementError(file, f"must be a power of two up to 2^{MAX_BATCH_DEPTH}",
+                                 path=f"{path}.batch_size", value=k)
+        n = {key: _count(c[key], file, f"{path}.{key}") for key in cls.JSON_KEYS}
+        try:
+            return cls(n["assets"], n["perps"], n["brackets"], k.bit_length() - 1,
+                       tiers=n["tiers"], options=n["options"], groups=n["groups"],
+                       scenarios=n["scenarios"])
+        except ValueError as exc:
+            raise StatementError(file, str(exc), path=path) from None
 
     @classmethod
     def for_params(cls, params: RiskParams, batch_size: int) -> CircuitShape:
@@ -84,6 +157,10 @@ class CircuitShape:
             perps=len(params.perps),
             brackets=max(MIN_BRACKETS, params.max_brackets),
             depth=batch_size.bit_length() - 1,
+            tiers=params.max_tiers,
+            options=len(params.options),
+            groups=len(params.groups),
+            scenarios=len(params.scenarios),
         )
 
 
@@ -97,17 +174,40 @@ def symbol_field(symbol: str) -> int:
     return int.from_bytes(raw, "big")
 
 
+def name_field(name: str) -> int:
+    """A scenario name (any text up to 256 characters) as a field element: its UTF-8
+    SHA-256, first 31 bytes, big-endian (below 2^248)."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:31], "big")
+
+
+Matrix = tuple[tuple[int, ...], ...]
+
+
 @dataclass(frozen=True)
 class CircuitParams:
-    """Risk parameters in circuit form: every perp has exactly ``L`` brackets."""
+    """Risk parameters in circuit form: every perp has exactly ``L`` brackets, every asset
+    ``T`` collateral tiers; group membership as 0/1 rows over the G groups.
+
+    A group perp is a bracket perp with every rate 0 (its MM is 0) whose ``perp_group``
+    row names its group; a bracket perp has a zero ``perp_group`` row and zero risk."""
 
     asset_sym: tuple[int, ...]  # symbol_field of each asset symbol
     perp_sym: tuple[int, ...]
+    option_sym: tuple[int, ...]
+    group_sym: tuple[int, ...]  # symbol_field of each group name (RiskParams.groups order)
+    scenario_name: tuple[int, ...]  # name_field of each scenario name
     price: tuple[int, ...]
-    weight: tuple[int, ...]
+    tier_weight: Matrix  # (A, T) bps, never increasing
+    tier_bound: Matrix  # (A, T-1) USD x 1e8, strictly increasing
     mark: tuple[int, ...]
-    bound: tuple[tuple[int, ...], ...]  # (P, L-1)
-    rate: tuple[tuple[int, ...], ...]  # (P, L)
+    bound: Matrix  # (P, L-1)
+    rate: Matrix  # (P, L)
+    perp_group: Matrix  # (P, G) 0/1, at most one 1
+    perp_risk: Matrix  # (P, S) USD x 1e8, signed
+    option_mark: tuple[int, ...]
+    option_short_min: tuple[int, ...]
+    option_group: Matrix  # (O, G) 0/1, exactly one 1
+    option_risk: Matrix  # (O, S)
 
     def threshold(self, i: int, k: int) -> int:
         """The least ``|q|`` in bracket ``k + 1`` of perp ``i`` (uncapped: the circuit's
@@ -117,61 +217,138 @@ class CircuitParams:
     def bracket(self, i: int, abs_q: int) -> int:
         """Index of the bracket containing N = |q| * M (B_(k-1)*1e8 <= N < B_k*1e8): the
         number of thresholds ``<= |q|``."""
-        k = 0
-        while k < len(self.bound[i]) and abs_q >= self.threshold(i, k):
-            k += 1
-        return k
+        return _count_reached(abs_q, [self.threshold(i, k) for k in range(len(self.bound[i]))])
+
+    def tier_threshold(self, a: int, k: int) -> int:
+        """The least balance in tier ``k + 1`` of asset ``a`` (uncapped: the circuit's
+        ``tierCeil`` hint): ``ceil(T_k * 1e8 / P)``."""
+        return notional_threshold(self.tier_bound[a][k], self.price[a])
+
+    def tier(self, a: int, pos: int) -> int:
+        """Index of the tier containing the value ``V = pos * P`` of a holding ``pos >= 0``
+        (T_(k-1)*1e8 <= V < T_k*1e8); 0 for no holding."""
+        return _count_reached(pos, [self.tier_threshold(a, k)
+                                    for k in range(len(self.tier_bound[a]))])
+
+    @property
+    def members(self) -> Matrix:
+        """``(P + O, G)``: the group rows of the perps, then of the options."""
+        return self.perp_group + self.option_group
+
+    @property
+    def risk(self) -> Matrix:
+        """``(P + O, S)``: the risk rows of the perps, then of the options."""
+        return self.perp_risk + self.option_risk
+
+    def hashed_values(self, shape: CircuitShape) -> list[int]:
+        """What :func:`params_hash` folds, in order: the shape ``[A, P, L, T, O, G, S]``,
+        the symbols (assets, perps, options, groups), the scenario names, prices, tier
+        weights and bounds (asset-major), marks, bracket bounds and rates (perp-major),
+        perp group rows and risk rows, option marks, short minimums, group rows and risk
+        rows."""
+        values = [shape.assets, shape.perps, shape.brackets, shape.tiers, shape.options,
+                  shape.groups, shape.scenarios, *self.asset_sym, *self.perp_sym,
+                  *self.option_sym, *self.group_sym, *self.scenario_name, *self.price]
+        for matrix in (self.tier_weight, self.tier_bound):
+            values += [v for row in matrix for v in row]
+        values += self.mark
+        for matrix in (self.bound, self.rate, self.perp_group):
+            values += [v for row in matrix for v in row]
+        values += [to_field(v) for row in self.perp_risk for v in row]
+        values += [*self.option_mark, *self.option_short_min]
+        values += [v for row in self.option_group for v in row]
+        values += [to_field(v) for row in self.option_risk for v in row]
+        return values
 
 
-def circuit_params(params: RiskParams, brackets: int) -> CircuitParams:
-    """``params`` with every bracket table padded to ``brackets`` entries.
+def _count_reached(v: int, thresholds: Sequence[int]) -> int:
+    """How many of the (non-decreasing) ``thresholds`` are ``<= v``."""
+    k = 0
+    while k < len(thresholds) and v >= thresholds[k]:
+        k += 1
+    return k
 
-    A shorter table is padded by splitting its unbounded last bracket at ``B_last + 1,
-    B_last + 2, ...`` with the same rate: equal rates give identical bracket lines (``D``
-    does not change), so the requirement is exactly the spec's.
+
+def _pad_table(what: str, bounds: list[int], values: list[int], size: int) -> None:
+    """Pad a (bounds, values) table to ``size`` entries in place by splitting its unbounded
+    last entry at ``B_last + 1, B_last + 2, ...`` with the same value: equal values give
+    identical lines, so the function is unchanged."""
+    if len(values) > size:
+        raise ValueError(f"{what} has {len(values)} entries; the circuit has {size}")
+    last = bounds[-1] if bounds else 0
+    while len(values) < size:
+        last += 1
+        bounds.append(last)
+        values.append(values[-1])
+    if last >= I63:
+        raise ValueError(f"{what}: padding its table needs bounds up to {last}, which is "
+                         "not below 2^63")
+
+
+def circuit_params(params: RiskParams, shape: CircuitShape) -> CircuitParams:
+    """``params`` in the circuit's form for ``shape``.
+
+    Shorter bracket and tier tables are padded by splitting the unbounded last entry
+    (:func:`_pad_table`): the requirement and the collateral are exactly the spec's. A group
+    perp gets one bracket of rate 0, padded the same way (MM = 0).
     """
+    counts = (len(params.assets), len(params.perps), len(params.options),
+              len(params.groups), len(params.scenarios))
+    if counts != (shape.assets, shape.perps, shape.options, shape.groups, shape.scenarios):
+        raise ValueError(
+            f"the parameters have A={counts[0]} P={counts[1]} O={counts[2]} G={counts[3]} "
+            f"S={counts[4]}; the circuit is {shape.describe()}")
     bounds, rates = [], []
     for p in params.perps:
-        if len(p.brackets) > brackets:
-            raise ValueError(
-                f"perp {p.symbol} has {len(p.brackets)} brackets; the circuit has {brackets}"
-            )
         b = [br.max_notional for br in p.brackets[:-1] if br.max_notional is not None]
-        r = [br.mmr_ppm for br in p.brackets]
-        last = b[-1] if b else 0
-        while len(r) < brackets:  # split the unbounded bracket, same rate
-            last += 1
-            b.append(last)
-            r.append(r[-1])
-        if last >= I63:
-            raise ValueError(
-                f"perp {p.symbol}: padding its bracket table needs bounds up to {last}, "
-                "which is not below 2^63"
-            )
+        r = [br.mmr_ppm for br in p.brackets] or [0]
+        _pad_table(f"perp {p.symbol}", b, r, shape.brackets)
         bounds.append(tuple(b))
         rates.append(tuple(r))
+    tier_bounds, tier_weights = [], []
+    for a in params.assets:
+        b = [t.max_value for t in a.tiers[:-1] if t.max_value is not None]
+        w = [t.weight_bps for t in a.tiers]
+        _pad_table(f"asset {a.symbol}", b, w, shape.tiers)
+        tier_bounds.append(tuple(b))
+        tier_weights.append(tuple(w))
+    groups = params.groups
+
+    def row(group: str | None) -> tuple[int, ...]:
+        return tuple(int(g == group) for g in groups)
+
     return CircuitParams(
         asset_sym=tuple(symbol_field(a.symbol) for a in params.assets),
         perp_sym=tuple(symbol_field(p.symbol) for p in params.perps),
+        option_sym=tuple(symbol_field(o.symbol) for o in params.options),
+        group_sym=tuple(symbol_field(g) for g in groups),
+        scenario_name=tuple(name_field(n) for n in params.scenarios),
         price=tuple(a.price for a in params.assets),
-        weight=tuple(a.weight_bps for a in params.assets),
+        tier_weight=tuple(tier_weights),
+        tier_bound=tuple(tier_bounds),
         mark=tuple(p.mark for p in params.perps),
         bound=tuple(bounds),
         rate=tuple(rates),
+        perp_group=tuple(row(p.group) for p in params.perps),
+        perp_risk=tuple(p.risk if p.grouped else (0,) * shape.scenarios
+                        for p in params.perps),
+        option_mark=tuple(o.mark for o in params.options),
+        option_short_min=tuple(o.short_min for o in params.options),
+        option_group=tuple(row(o.group) for o in params.options),
+        option_risk=tuple(o.risk for o in params.options),
     )
 
 
 def params_hash(shape: CircuitShape, cp: CircuitParams) -> int:
-    """FoldHash([A, P, L, asset symbols, perp symbols, prices, weights, marks, bounds,
-    rates]), as the circuit's ``RiskParams`` computes it: the shape, every symbol and
-    every number, in file order."""
-    values = [shape.assets, shape.perps, shape.brackets, *cp.asset_sym, *cp.perp_sym,
-              *cp.price, *cp.weight, *cp.mark]
-    for row in cp.bound:
-        values += row
-    for row in cp.rate:
-        values += row
-    return fold_hash(values)
+    """The fold hash of :meth:`CircuitParams.hashed_values`, as the circuit's
+    ``RiskParams`` computes it: the shape, every symbol and every number, in file order."""
+    return fold_hash(cp.hashed_values(shape))
+
+
+def hash_of_params(params: RiskParams, shape: CircuitShape) -> int:
+    """``params_hash(shape, circuit_params(params, shape))``: what a verifier recomputes
+    from a published params.json."""
+    return params_hash(shape, circuit_params(params, shape))
 
 
 def to_field(v: int) -> int:
@@ -371,7 +548,8 @@ def tree_depth(shape: CircuitShape, batches: int) -> int:
 def top_tree(shape: CircuitShape, batch_roots: Sequence[int]) -> MerkleTree:
     """The tree whose leaves are the batch roots; missing batches are all-padding
     subtrees (root ``zeros[depth]`` of the padding leaf). Its root is the published root."""
-    pad = zero_hashes(shape.depth, padding_leaf(shape.assets, shape.perps))[shape.depth]
+    pad = zero_hashes(shape.depth, padding_leaf(shape.assets, shape.perps,
+                                                shape.options))[shape.depth]
     return MerkleTree.build(batch_roots, depth=depth_for(len(batch_roots)), pad_leaf=pad)
 
 
@@ -423,9 +601,7 @@ class Commitment:
 
     def to_json(self) -> dict[str, Any]:
         return {"format": COMMITMENT_FORMAT,
-                "circuit": {"assets": self.shape.assets, "perps": self.shape.perps,
-                            "brackets": self.shape.brackets,
-                            "batch_size": self.shape.batch_size},
+                "circuit": self.shape.to_json(),
                 "params_hash": str(self.params_hash), "root": str(self.root),
                 "tree_depth": self.tree_depth, "batches": self.batches,
                 "accounts": self.accounts}
@@ -437,16 +613,8 @@ class Commitment:
         if obj["format"] != COMMITMENT_FORMAT:
             raise StatementError(file, f"expected {COMMITMENT_FORMAT!r}", path="format",
                                  value=_brief(obj["format"]))
-        c = _object(obj["circuit"], file, "circuit", ("assets", "perps", "brackets",
-                                                      "batch_size"))
-        k = _count(c["batch_size"], file, "circuit.batch_size", minimum=1)
-        if k & (k - 1) or k > 1 << MAX_BATCH_DEPTH:
-            raise StatementError(file, "must be a power of two", path="circuit.batch_size",
-                                 value=k)
-        return cls(shape=CircuitShape(_count(c["assets"], file, "circuit.assets"),
-                                      _count(c["perps"], file, "circuit.perps"),
-                                      _count(c["brackets"], file, "circuit.brackets"),
-                                      k.bit_length() - 1),
+        c = _object(obj["circuit"], file, "circuit", (*CircuitShape.JSON_KEYS, "batch_size"))
+        return cls(shape=CircuitShape.from_json(c, file=file),
                    params_hash=_scalar(obj["params_hash"], file, "params_hash"),
                    root=_scalar(obj["root"], file, "root"),
                    tree_depth=_count(obj["tree_depth"], file, "tree_depth"),
@@ -539,9 +707,8 @@ class Manifest:
         return {
             "format": FORMAT,
             "tool": dict(self.tool),
-            "circuit": {"id": self.circuit_id, "assets": self.shape.assets,
-                        "perps": self.shape.perps, "brackets": self.shape.brackets,
-                        "batch_size": self.shape.batch_size, "constraints": self.constraints},
+            "circuit": {"id": self.circuit_id, **self.shape.to_json(),
+                        "constraints": self.constraints},
             "insecure_setup": self.insecure_setup,
             "setup": self.setup.to_json(),
             "verification_key": self.verification_key,
@@ -569,18 +736,11 @@ class Manifest:
                 raise StatementError(file, "must be a version string", path=f"tool.{name}",
                                      value=version)
         c = _object(obj["circuit"], file, "circuit",
-                    ("id", "assets", "perps", "brackets", "batch_size", "constraints"))
+                    ("id", *CircuitShape.JSON_KEYS, "batch_size", "constraints"))
         if not isinstance(c["id"], str) or not _SHA256.fullmatch(c["id"]):
             raise StatementError(file, "must be the r1cs sha256 in lowercase hex",
                                  path="circuit.id", value=_brief(c["id"]))
-        k = _count(c["batch_size"], file, "circuit.batch_size")
-        if k < 1 or k & (k - 1) or k > 1 << MAX_BATCH_DEPTH:
-            raise StatementError(file, f"must be a power of two up to 2^{MAX_BATCH_DEPTH}",
-                                 path="circuit.batch_size", value=k)
-        shape = CircuitShape(_count(c["assets"], file, "circuit.assets"),
-                             _count(c["perps"], file, "circuit.perps"),
-                             _count(c["brackets"], file, "circuit.brackets"),
-                             k.bit_length() - 1)
+        shape = CircuitShape.from_json(c, file=file)
         if not isinstance(obj["insecure_setup"], bool):
             raise StatementError(file, "must be true or false", path="insecure_setup",
                                  value=obj["insecure_setup"])

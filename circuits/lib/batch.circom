@@ -5,15 +5,18 @@ include "leaf.circom";
 include "merkle.circom";
 include "params.circom";
 
-// Batch(A, P, L, DEPTH): one batch proof: K = 2^DEPTH accounts, their subtree root and
-// their totals under the committed risk parameters, bound into ONE public output.
+// Batch(A, P, L, T, O, G, S, DEPTH): one batch proof: K = 2^DEPTH accounts, their
+// subtree root and their totals under the committed risk parameters, bound into ONE public
+// output.
 // Parameters:
-//   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2; DEPTH: 0..24.
+//   A: assets, >= 1; P: perps, >= 0; L: brackets per perp, >= 2; T: collateral tiers per
+//   asset, >= 1; O: options, >= 0; G: portfolio groups (>= 1 when O > 0); S: scenarios
+//   (>= 1 when G > 0); DEPTH: 0..24.
 // Inputs (all private):
-//   batchIndex; per account idHash, x[A], q[P], c[P], the hints absq[P], qNonNeg[P],
-//   sel[P][L] (|q|, its sign, its bracket), isReal (0 = padding); the risk parameters
-//   assetSym[A], perpSym[P], price[A], weight[A], mark[P], bound[P][L-1], rate[P][L] and
-//   the hints thrCeil[P][L-1], thrClamp[P][L-1] (RiskParams checks them).
+//   batchIndex; per account idHash, x[A], q[P], c[P], o[O], the hints absq[P], qNonNeg[P],
+//   sel[P][L] (|q|, its sign, its bracket), tierSel[A][T] (its collateral tiers; only when
+//   T > 1), scanSel[G][S] (its worst scenario per group), isReal (0 = padding); the risk
+//   parameters of RiskParams and their hints thrCeil, thrClamp, tierCeil, tierClamp.
 // Outputs:
 //   commitment = FoldHash([batchIndex, root, paramsHash, accounts, deficient, equity,
 //     requirement, shortfall, liabilities[A], debts[A]]) (signed totals as field
@@ -31,35 +34,62 @@ include "params.circom";
 //   published params.json.
 // NOTE: idHash is whatever the prover states: each account holder checks its own leaf
 //   through its inclusion proof.
-template Batch(A, P, L, DEPTH) {
-    assert(A >= 1 && P >= 0 && L >= 2 && DEPTH >= 0 && DEPTH <= 24);
+template Batch(A, P, L, T, O, G, S, DEPTH) {
+    assert(A >= 1 && P >= 0 && L >= 2 && T >= 1 && O >= 0 && G >= 0 && S >= 0);
+    assert(O == 0 || G >= 1);
+    assert(G == 0 || S >= 1);
+    assert(DEPTH >= 0 && DEPTH <= 24);
     var K = 2 ** DEPTH;
+    var TS = T > 1 ? T : 0;
+    var SLOTS = A + 2 * P + O;
     signal input batchIndex;
     signal input idHash[K];
     signal input x[K][A];
     signal input q[K][P];
     signal input c[K][P];
+    signal input o[K][O];
     signal input absq[K][P];
     signal input qNonNeg[K][P];
     signal input sel[K][P][L];
+    signal input tierSel[K][A][TS];
+    signal input scanSel[K][G][S];
     signal input isReal[K];
     signal input assetSym[A];
     signal input perpSym[P];
+    signal input optSym[O];
+    signal input groupSym[G];
+    signal input scenarioName[S];
     signal input price[A];
-    signal input weight[A];
+    signal input tierWeight[A][T];
+    signal input tierBound[A][T - 1];
     signal input mark[P];
     signal input bound[P][L - 1];
     signal input rate[P][L];
+    signal input perpGroup[P][G];
+    signal input perpRisk[P][S];
+    signal input optMark[O];
+    signal input optShortMin[O];
+    signal input optGroup[O][G];
+    signal input optRisk[O][S];
     signal input thrCeil[P][L - 1];
     signal input thrClamp[P][L - 1];
+    signal input tierCeil[A][T - 1];
+    signal input tierClamp[A][T - 1];
     signal output commitment;
 
     // element-wise wiring (not whole-array `<==`) keeps the static analyser able to read it
-    component params = RiskParams(A, P, L);
+    component params = RiskParams(A, P, L, T, O, G, S);
     for (var a = 0; a < A; a++) {
         params.assetSym[a] <== assetSym[a];
         params.price[a] <== price[a];
-        params.weight[a] <== weight[a];
+        for (var k = 0; k < T; k++) {
+            params.tierWeight[a][k] <== tierWeight[a][k];
+        }
+        for (var k = 0; k < T - 1; k++) {
+            params.tierBound[a][k] <== tierBound[a][k];
+            params.tierCeil[a][k] <== tierCeil[a][k];
+            params.tierClamp[a][k] <== tierClamp[a][k];
+        }
     }
     for (var i = 0; i < P; i++) {
         params.perpSym[i] <== perpSym[i];
@@ -72,12 +102,35 @@ template Batch(A, P, L, DEPTH) {
         for (var k = 0; k < L; k++) {
             params.rate[i][k] <== rate[i][k];
         }
+        for (var g = 0; g < G; g++) {
+            params.perpGroup[i][g] <== perpGroup[i][g];
+        }
+        for (var s = 0; s < S; s++) {
+            params.perpRisk[i][s] <== perpRisk[i][s];
+        }
+    }
+    for (var j = 0; j < O; j++) {
+        params.optSym[j] <== optSym[j];
+        params.optMark[j] <== optMark[j];
+        params.optShortMin[j] <== optShortMin[j];
+        for (var g = 0; g < G; g++) {
+            params.optGroup[j][g] <== optGroup[j][g];
+        }
+        for (var s = 0; s < S; s++) {
+            params.optRisk[j][s] <== optRisk[j][s];
+        }
+    }
+    for (var g = 0; g < G; g++) {
+        params.groupSym[g] <== groupSym[g];
+    }
+    for (var s = 0; s < S; s++) {
+        params.scenarioName[s] <== scenarioName[s];
     }
 
     // the leaf of the padding account (id hash 0, every value 0), once per batch
-    component padLeaf = AccountLeaf(A + 2 * P);
+    component padLeaf = AccountLeaf(SLOTS);
     padLeaf.idHash <== 0;
-    for (var s = 0; s < A + 2 * P; s++) {
+    for (var s = 0; s < SLOTS; s++) {
         padLeaf.slot[s] <== 2 ** 63;
     }
 
@@ -107,11 +160,20 @@ template Batch(A, P, L, DEPTH) {
         idInv[n] <-- idHash[n] != 0 ? 1 / idHash[n] : 0;
         idUnit[n] <== idHash[n] * idInv[n];
         isReal[n] * (idUnit[n] - 1) === 0;
-        acct[n] = AccountMargin(A, P, L);
+        acct[n] = AccountMargin(A, P, L, T, O, G, S);
         for (var a = 0; a < A; a++) {
             acct[n].x[a] <== x[n][a];
             acct[n].price[a] <== price[a];
-            acct[n].posWeight[a] <== params.posWeight[a];
+            for (var k = 0; k < T; k++) {
+                acct[n].posWeight[a][k] <== params.posWeight[a][k];
+                acct[n].tierConst[a][k] <== params.tierConst[a][k];
+            }
+            for (var k = 0; k < T - 1; k++) {
+                acct[n].tierThr[a][k] <== params.tierThr[a][k];
+            }
+            for (var k = 0; k < TS; k++) {
+                acct[n].tierSel[a][k] <== tierSel[n][a][k];
+            }
         }
         for (var i = 0; i < P; i++) {
             acct[n].q[i] <== q[n][i];
@@ -128,10 +190,25 @@ template Batch(A, P, L, DEPTH) {
                 acct[n].thr[i][k] <== params.thr[i][k];
             }
         }
+        for (var j = 0; j < O; j++) {
+            acct[n].o[j] <== o[n][j];
+            acct[n].optMark[j] <== optMark[j];
+        }
+        for (var g = 0; g < G; g++) {
+            for (var s = 0; s < S; s++) {
+                acct[n].scanSel[g][s] <== scanSel[n][g][s];
+                for (var m = 0; m < P + O; m++) {
+                    acct[n].groupRisk[g][m][s] <== params.groupRisk[g][m][s];
+                }
+            }
+            for (var j = 0; j < O; j++) {
+                acct[n].groupShort[g][j] <== params.groupShort[g][j];
+            }
+        }
 
-        leaf[n] = AccountLeaf(A + 2 * P);
+        leaf[n] = AccountLeaf(SLOTS);
         leaf[n].idHash <== idHash[n];
-        for (var s = 0; s < A + 2 * P; s++) {
+        for (var s = 0; s < SLOTS; s++) {
             leaf[n].slot[s] <== acct[n].slot[s];
         }
         // a padding account is the zero account: its leaf is the padding leaf, so (the hash

@@ -164,8 +164,8 @@ def test_is_real_must_be_boolean() -> None:
         (("rate", 0, 1), 3000),  # below the previous bracket's 4000
         (("rate", 0, 2), 1_000_001),
         (("bound", 0, 1), 5_000_000_000_000),  # equal to the previous bound
-        (("weight", 1), 10_001),
-        (("weight", 0), -1),
+        (("tierWeight", 1, 0), 10_001),
+        (("tierWeight", 0, 0), -1),
         (("price", 0), 0),
         (("mark", 1), -5),
         (("bound", 0, 0), 0),  # the first bound must be >= 1
@@ -299,11 +299,12 @@ MULTI: dict[str, tuple[Any, set[str]]] = {
     "gap-before-padding": (_gap, {"main.isReal[2]", "main.isReal[3]"}),
     "balance-2^63": (_set(("x", 1, 0), I63), {"main.acct[1].xs[0].bits."}),
     "padding-with-balance": (_set(("x", 3, 1), 7), {"main.leaf[3].leaf", "main.isReal[3]"}),
-    "weight-above-one": (_set(("weight", 0), 10_001), {"main.params.weightHi[0].bits."}),
+    "weight-above-one": (_set(("tierWeight", 0, 0), 10_001),
+                         {"main.params.weightHi[0][0].bits."}),
     "perp-size-2^63": (_huge_size, {"main.acct[2].upperOk[0].bits."}),
-    "threshold-low": (_threshold(-1), {"main.params.gapLo[0][0].bits."}),
-    "threshold-high": (_threshold(+1), {"main.params.gapHi[0][0].bits."}),
-    "threshold-capped": (_clamp, {"main.params.clampOk[0][1].bits."}),
+    "threshold-low": (_threshold(-1), {"main.params.threshold[0][0].gapLo.bits."}),
+    "threshold-high": (_threshold(+1), {"main.params.threshold[0][0].gapHi.bits."}),
+    "threshold-capped": (_clamp, {"main.params.threshold[0][1].clampOk.bits."}),
     "cheaper-bracket": (_bracket(["1", "0", "0"]), {"main.acct[2].upperOk[0].bits."}),
     "dearer-bracket": (_bracket(["0", "0", "1"]), {"main.acct[2].lowerOk[0].bits."}),
 }

@@ -14,6 +14,10 @@ class CircuitInfo:
     assets: int
     perps: int
     brackets: int
+    tiers: int
+    options: int
+    groups: int
+    scenarios: int
     batch_size: int
     constraints: int
     wires: int
@@ -37,16 +41,20 @@ def circuit_info(shape: CircuitShape) -> CircuitInfo:
     total = circuit.constraints
     k = shape.batch_size
     if k > 1:
-        one = compile_circuit(CircuitShape(shape.assets, shape.perps, shape.brackets, 0))
+        one = compile_circuit(shape.with_depth(0))
         per_account = round((total - one.constraints) / (k - 1))
     else:
-        two = compile_circuit(CircuitShape(shape.assets, shape.perps, shape.brackets, 1))
+        two = compile_circuit(shape.with_depth(1))
         per_account = two.constraints - total
     overhead = total - k * per_account
     return CircuitInfo(
         assets=shape.assets,
         perps=shape.perps,
         brackets=shape.brackets,
+        tiers=shape.tiers,
+        options=shape.options,
+        groups=shape.groups,
+        scenarios=shape.scenarios,
         batch_size=k,
         constraints=total,
         wires=int(circuit.info["stats"]["wires"]),

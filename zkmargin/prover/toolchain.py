@@ -41,6 +41,16 @@ from zkmargin.statement import CircuitShape
 COMPILE_TIMEOUT = 1800
 WITNESS_TIMEOUT = 600
 CPP_BUILD_TIMEOUT = 3600
+#: Compiler flags of the generated ``circuit.cpp``: circom's Makefile's (-O3).
+CIRCUIT_CFLAGS = "-std=c++11 -O3 -I."
+#: Environment variable replacing :data:`CIRCUIT_CFLAGS` (the test suite sets -O1: 2.4x
+#: faster builds for 1.35x slower witnesses, benchmarks/bench_witness.py).
+CFLAGS_ENV = "ZKMARGIN_CPP_CFLAGS"
+
+
+def circuit_cflags() -> str:
+    """The compiler flags for ``circuit.cpp``: ``$ZKMARGIN_CPP_CFLAGS`` or -O3."""
+    return os.environ.get(CFLAGS_ENV) or CIRCUIT_CFLAGS
 #: Version of what a circuit's cache directory holds; hashed into its id, so directories
 #: of an older layout are never reused. 2: files named ``circuit.*`` (circom reserves
 #: ``main`` with ``--c``) and the C++ witness generator sources in ``circuit_cpp/``.
@@ -164,15 +174,19 @@ class MainSpec:
 
     @property
     def is_batch(self) -> bool:
-        return (self.file, self.template, len(self.params)) == (BATCH_FILE, BATCH_TEMPLATE, 4)
+        return (self.file, self.template, len(self.params)) == (BATCH_FILE, BATCH_TEMPLATE, 8)
 
     @property
     def shape(self) -> CircuitShape:
-        """The batch shape of a ``Batch(A, P, L, DEPTH)`` main."""
+        """The batch shape of a ``Batch(A, P, L, T, O, G, S, DEPTH)`` main."""
         if not self.is_batch:
             raise ZkMarginError(f"{self.describe()} is not the batch circuit "
-                                f"{BATCH_TEMPLATE}(A, P, L, DEPTH) of {BATCH_FILE}.circom")
-        return CircuitShape(*self.params)
+                                f"{BATCH_TEMPLATE}(A, P, L, T, O, G, S, DEPTH) of "
+                                f"{BATCH_FILE}.circom")
+        try:
+            return CircuitShape.from_template_params(self.params)
+        except ValueError as exc:
+            raise ZkMarginError(f"{self.describe()}: {exc}") from None
 
     def describe(self) -> str:
         return f"{self.template}({', '.join(map(str, self.params))}) of {self.file}.circom"
@@ -195,8 +209,7 @@ class MainSpec:
 
 def batch_spec(shape: CircuitShape) -> MainSpec:
     """The main of the batch circuit of ``shape``."""
-    return MainSpec(BATCH_FILE, BATCH_TEMPLATE,
-                    (shape.assets, shape.perps, shape.brackets, shape.depth))
+    return MainSpec(BATCH_FILE, BATCH_TEMPLATE, shape.template_params())
 
 
 def _registry_entry(name: str, entry: Any) -> MainSpec:
@@ -346,7 +359,7 @@ def _content_id(key: bytes, version: str) -> str:
 def circuit_id(shape: CircuitShape, version: str) -> str:
     """The cache id of the batch circuit of ``shape``."""
     return _content_id(
-        json.dumps([shape.assets, shape.perps, shape.brackets, shape.depth]).encode(), version)
+        json.dumps(list(shape.template_params())).encode(), version)
 
 
 def main_id(spec: MainSpec, version: str) -> str:
@@ -362,8 +375,8 @@ def compile_circuit(shape: CircuitShape) -> CompiledCircuit:
     """Compile (or reuse) the batch circuit of ``shape``; returns its cache directory."""
     version = circom_version()
     cid = circuit_id(shape, version)
-    name = f"batch-{shape.assets}-{shape.perps}-{shape.brackets}-{shape.depth}-{cid}"
-    info = {"shape": [shape.assets, shape.perps, shape.brackets, shape.depth],
+    name = f"batch-{'-'.join(map(str, shape.template_params()))}-{cid}"
+    info = {"shape": list(shape.template_params()),
             "circuit_id": cid, "compiler": version, "layout": LAYOUT}
     return CompiledCircuit(shape, _compile(main_source(shape), CACHE / "circuits" / name, info))
 
@@ -520,7 +533,11 @@ def _build_locked(circuit: CompiledMain) -> Path:
                     shutil.copy2(src, work / src.name)
             jobs = f"-j{_cpu_count()}"
             first = _first_objects(work / "Makefile")
-            steps = ([["make", jobs, *first]] if first else []) + [["make", jobs]]
+            # circom's runtime objects (DEPS_O: field arithmetic, the calculator) with the
+            # Makefile's -O3; the generated circuit.cpp, one huge straight-line list of
+            # functions, with circuit_cflags() (benchmarks/README.md, "C++ witness")
+            steps = ([["make", jobs, *first]] if first else []) + [
+                ["make", jobs, f"CFLAGS={circuit_cflags()}"]]
             try:
                 for cmd in steps:
                     _make(cmd, work)

@@ -8,11 +8,12 @@ prover refuses a proof whose public signal differs from that commitment.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from zkmargin.commitments import account_leaf, padding_leaf
 from zkmargin.margin.model import AccountBlock
@@ -20,6 +21,7 @@ from zkmargin.margin.reference import ReferenceCore
 from zkmargin.merkle import MerkleTree
 from zkmargin.params import THRESHOLD_CAP, RiskParams
 from zkmargin.statement import (
+    CircuitParams,
     CircuitShape,
     Totals,
     batch_commitment,
@@ -37,6 +39,11 @@ class BatchAccount:
     balances: tuple[int, ...]
     qty: tuple[int, ...]
     cost: tuple[int, ...]
+    options: tuple[int, ...] = ()
+
+    def leaf(self) -> int:
+        return account_leaf(self.id_hash, self.balances, self.qty, self.cost,
+                            options=self.options)
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,31 @@ class BatchWitnessPlan:
     commitment: int
 
 
+def scan_selector(cp: CircuitParams, q: Sequence[int], o: Sequence[int], g: int) -> int:
+    """The scenario the circuit's ``scanSel`` picks for group ``g``: the first one whose
+    line ``sum size * member * risk`` is the largest."""
+    sizes = [*q, *o]
+    lines = [sum(size * member[g] * risk[s]
+                 for size, member, risk in zip(sizes, cp.members, cp.risk, strict=True))
+             for s in range(len(cp.scenario_name))]
+    return lines.index(max(lines))
+
+
+def _block(accounts: Sequence[BatchAccount], shape: CircuitShape) -> AccountBlock:
+    n = len(accounts)
+
+    def matrix(rows: list[tuple[int, ...]], width: int) -> npt.NDArray[np.int64]:
+        return np.array(rows, dtype=np.int64).reshape(n, width)
+
+    return AccountBlock(
+        ids=[""] * n,
+        balances=matrix([a.balances for a in accounts], shape.assets),
+        qty=matrix([a.qty for a in accounts], shape.perps),
+        cost=matrix([a.cost for a in accounts], shape.perps),
+        options=matrix([a.options for a in accounts], shape.options),
+    )
+
+
 def plan_batch(
     params: RiskParams,
     shape: CircuitShape,
@@ -61,57 +93,88 @@ def plan_batch(
     k = shape.batch_size
     if len(accounts) > k:
         raise ValueError(f"{len(accounts)} accounts do not fit a batch of {k}")
-    cp = circuit_params(params, shape.brackets)
-    zeros = (0,) * shape.assets, (0,) * shape.perps
+    for a in accounts:
+        if (len(a.balances), len(a.qty), len(a.cost), len(a.options)) != (
+                shape.assets, shape.perps, shape.perps, shape.options):
+            raise ValueError(f"an account with {len(a.balances)} balances, {len(a.qty)} "
+                             f"perps and {len(a.options)} options does not fit "
+                             f"{shape.describe()}")
+    cp = circuit_params(params, shape)
     rows = list(accounts) + [
-        BatchAccount(0, zeros[0], zeros[1], zeros[1]) for _ in range(k - len(accounts))
+        BatchAccount(0, (0,) * shape.assets, (0,) * shape.perps, (0,) * shape.perps,
+                     (0,) * shape.options)
+        for _ in range(k - len(accounts))
     ]
-    sel = [
-        [[int(b == cp.bracket(i, abs(q))) for b in range(shape.brackets)]
-         for i, q in enumerate(acct.qty)]
-        for acct in rows
-    ]
-    leaves = [account_leaf(a.id_hash, a.balances, a.qty, a.cost) for a in rows]
+
+    def one_hot(index: int, size: int) -> list[str]:
+        return [str(int(b == index)) for b in range(size)]
+
+    leaves = [a.leaf() for a in rows]
     # padding accounts are all zero: they add nothing and are never deficient
-    real = AccountBlock(
-        ids=[""] * len(accounts),
-        balances=np.array([a.balances for a in accounts],
-                          dtype=np.int64).reshape(len(accounts), shape.assets),
-        qty=np.array([a.qty for a in accounts], dtype=np.int64).reshape(len(accounts),
-                                                                         shape.perps),
-        cost=np.array([a.cost for a in accounts], dtype=np.int64).reshape(len(accounts),
-                                                                           shape.perps),
-    )
-    totals = ReferenceCore().evaluate(params, real).totals
+    totals = ReferenceCore().evaluate(params, _block(accounts, shape)).totals
     tree = MerkleTree.build(leaves, depth=shape.depth,
-                            pad_leaf=padding_leaf(shape.assets, shape.perps))
+                            pad_leaf=padding_leaf(shape.assets, shape.perps, shape.options))
     ph = params_hash(shape, cp)
 
     def f(v: int) -> str:
         return str(to_field(v))
 
-    thr_ceil = [[cp.threshold(i, k) for k in range(shape.brackets - 1)]
+    def strs(matrix: Sequence[Sequence[int]], conv: Callable[[int], str] = str
+             ) -> list[list[str]]:
+        return [[conv(v) for v in row] for row in matrix]
+
+    thr_ceil = [[cp.threshold(i, b) for b in range(shape.brackets - 1)]
                 for i in range(shape.perps)]
-    inputs = {
+    tier_ceil = [[cp.tier_threshold(a, t) for t in range(shape.tiers - 1)]
+                 for a in range(shape.assets)]
+    inputs: dict[str, Any] = {
         "batchIndex": str(batch_index),
         "idHash": [str(a.id_hash) for a in rows],
         "x": [[f(v) for v in a.balances] for a in rows],
         "q": [[f(v) for v in a.qty] for a in rows],
         "c": [[f(v) for v in a.cost] for a in rows],
+        "o": [[f(v) for v in a.options] for a in rows],
         "absq": [[str(abs(v)) for v in a.qty] for a in rows],
         "qNonNeg": [[str(int(v >= 0)) for v in a.qty] for a in rows],
-        "sel": [[[str(s) for s in per] for per in acct_sel] for acct_sel in sel],
+        "sel": [[one_hot(cp.bracket(i, abs(v)), shape.brackets) for i, v in enumerate(a.qty)]
+                for a in rows],
+        "tierSel": [[one_hot(cp.tier(n, max(v, 0)), shape.tiers)
+                     for n, v in enumerate(a.balances)] if shape.tiers > 1 else []
+                    for a in rows],
+        "scanSel": [[one_hot(scan_selector(cp, a.qty, a.options, g), shape.scenarios)
+                     for g in range(shape.groups)] for a in rows],
         "isReal": [str(int(n < len(accounts))) for n in range(k)],
         "assetSym": [str(v) for v in cp.asset_sym],
         "perpSym": [str(v) for v in cp.perp_sym],
+        "optSym": [str(v) for v in cp.option_sym],
+        "groupSym": [str(v) for v in cp.group_sym],
+        "scenarioName": [str(v) for v in cp.scenario_name],
         "price": [str(v) for v in cp.price],
-        "weight": [str(v) for v in cp.weight],
+        "tierWeight": strs(cp.tier_weight),
+        "tierBound": strs(cp.tier_bound),
         "mark": [str(v) for v in cp.mark],
-        "bound": [[str(v) for v in row] for row in cp.bound],
-        "rate": [[str(v) for v in row] for row in cp.rate],
-        "thrCeil": [[str(v) for v in row] for row in thr_ceil],
+        "bound": strs(cp.bound),
+        "rate": strs(cp.rate),
+        "perpGroup": strs(cp.perp_group),
+        "perpRisk": strs(cp.perp_risk, f),
+        "optMark": [str(v) for v in cp.option_mark],
+        "optShortMin": [str(v) for v in cp.option_short_min],
+        "optGroup": strs(cp.option_group),
+        "optRisk": strs(cp.option_risk, f),
+        "thrCeil": strs(thr_ceil),
         "thrClamp": [[str(int(v >= THRESHOLD_CAP)) for v in row] for row in thr_ceil],
+        "tierCeil": strs(tier_ceil),
+        "tierClamp": [[str(int(v >= THRESHOLD_CAP)) for v in row] for row in tier_ceil],
     }
+    # an input of no values (no options, one tier, ...) is left out: both witness
+    # calculators expect none
+    inputs = {name: v for name, v in inputs.items() if _size(v)}
     return BatchWitnessPlan(inputs=inputs, root=tree.root, leaves=tuple(leaves),
                             params_hash=ph, totals=totals,
                             commitment=batch_commitment(batch_index, tree.root, ph, totals))
+
+
+def _size(v: Any) -> int:
+    if isinstance(v, list):
+        return sum(_size(x) for x in v)
+    return 1
