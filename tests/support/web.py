@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -60,6 +62,8 @@ class PageRun:
     refused: list[str] = field(default_factory=list)
     banner: bool = False  # the INSECURE banner is visible
     headline: str = ""
+    text: str = ""  # the verdict's text as shown (the sentence, or why a check failed)
+    details: str = ""  # the account and margin cards as shown ("" when hidden)
     screenshot: Path | None = None
 
     @property
@@ -110,6 +114,8 @@ def check_in_page(browser: Any, page: Path, inclusion: Path, *,
         run.result = tab.evaluate("() => window.zkmarginResult")
         run.banner = tab.is_visible("#insecure")
         run.headline = tab.inner_text("#verdict-head")
+        run.text = tab.inner_text("#verdict-text")
+        run.details = tab.inner_text("#details") if tab.is_visible("#details") else ""
         if screenshot is not None:
             tab.screenshot(path=str(screenshot), full_page=True)
             run.screenshot = screenshot
@@ -131,10 +137,12 @@ def cli_verdict(inclusion: Path, *args: str) -> dict[str, Any]:
 
 #: Verdict fields the CLI and the page must agree on (the sentence too when the root and
 #: the params hash are confirmed: it then names no command-line option).
-SHARED_FACTS = ("verified", "included", "account_id", "balances", "positions", "root",
-                "params_hash", "batch_index", "batch_count", "root_confirmed",
+SHARED_FACTS = ("verified", "included", "account_id", "balances", "positions", "options",
+                "root", "params_hash", "batch_index", "batch_count", "root_confirmed",
                 "params_confirmed", "proof_checked", "insecure_setup", "equity", "requirement",
-                "shortfall", "status", "equity_usd", "requirement_usd", "shortfall_usd")
+                "maintenance", "portfolio", "excess", "shortfall", "status", "equity_usd",
+                "requirement_usd", "maintenance_usd", "portfolio_usd", "excess_usd",
+                "shortfall_usd")
 
 
 def assert_same_verdict(cli: dict[str, Any], page: PageRun) -> None:
@@ -145,9 +153,39 @@ def assert_same_verdict(cli: dict[str, Any], page: PageRun) -> None:
         return
     assert page.verified, (cli, page.result)
     verdict = page.result["verdict"]
+    assert set(verdict) == set(cli), set(verdict) ^ set(cli)
     assert {k: verdict[k] for k in SHARED_FACTS} == {k: cli[k] for k in SHARED_FACTS}
     if cli["root_confirmed"] and cli["params_confirmed"]:
         assert verdict["sentence"] == cli["sentence"]
+
+
+# --------------------------------------------------------------------------------------
+# The page's checks under node, without a browser (tests/js/web_lib.mjs)
+
+
+def build_page_lib(out: Path) -> Path:
+    """``node verifier/web/build.mjs --lib OUT``: the page's checks (verifier/web/src) as
+    one ES module for node, bundled the way the page is (same substitutions)."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "esbuild").is_dir():
+        pytest.fail("node and the pinned npm packages are required: run `make setup`")
+    env = {**os.environ, "ZKMARGIN_NODE_MODULES": str(ROOT / "node_modules")}
+    proc = subprocess.run([node, str(ROOT / "verifier" / "web" / "build.mjs"), "--lib",
+                           str(out)], capture_output=True, text=True, timeout=600,
+                          check=False, cwd=ROOT, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def page_lib(lib: Path, requests: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answers of the page's own code to ``requests`` (see tests/js/web_lib.mjs)."""
+    proc = subprocess.run(["node", str(ROOT / "tests" / "js" / "web_lib.mjs"), str(lib)],
+                          input=json.dumps(list(requests)), capture_output=True, text=True,
+                          timeout=600, check=False, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    answers: list[dict[str, Any]] = json.loads(proc.stdout)
+    assert len(answers) == len(requests)
+    return answers
 
 
 # --------------------------------------------------------------------------------------
@@ -184,3 +222,42 @@ def default_shape(root: Path) -> DefaultShape:
                      str(inclusion))
             assert out.returncode == 0, out.stderr
     return DefaultShape(art, inclusion)
+
+
+# --------------------------------------------------------------------------------------
+# A proved book with options, tiers and group perps, for the page's proof check
+
+#: Shape A=3 P=2 L=2 T=3 O=4 G=2 S=3 (circuits.json's batch-options-test), K=4.
+OPTIONS_ARGS = ("--accounts", "6", "--assets", "3", "--perps", "2", "--brackets", "2",
+                "--options", "4", "--groups", "2", "--scenarios", "3", "--tiers",
+                "--group-perps", "--deficient-share", "0.3", "--seed", "3")
+
+
+@dataclass(frozen=True)
+class OptionsBook:
+    art: Path
+    accounts: tuple[str, ...]
+
+
+def options_book(root: Path) -> OptionsBook:
+    """A proved book with options (made by the first caller under a lock, reused by the
+    others): 6 accounts in 2 batches of 4. The first run ever compiles its circuit and sets
+    up its INSECURE development key (minutes; cached under .cache/)."""
+    root.mkdir(parents=True, exist_ok=True)
+    data, art, done = root / "data", root / "art", root / "proved"
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(art, ignore_errors=True)
+            gen = zk("generate", *OPTIONS_ARGS, "--out", str(data))
+            assert gen.returncode == 0, gen.stderr
+            started = time.monotonic()
+            zk_json("prove", str(data / "snapshot.csv"), "--params", str(data / "params.json"),
+                    "--out", str(art), "--batch-size", "4")
+            print(f"options book proved in {time.monotonic() - started:.1f} s")
+            done.write_text("")
+    with (data / "snapshot.csv").open() as fh:
+        accounts = tuple(line.split(",", 1)[0] for line in fh.readlines()[1:])
+    return OptionsBook(art, accounts)
+

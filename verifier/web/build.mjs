@@ -17,11 +17,14 @@
 //   the one function it imports (getCurveFromName), and a tiny `assert`.
 import { createRequire } from "node:module";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const OUT = resolve(process.argv[2] || join(HERE, "dist"));
+// `--lib FILE.mjs`: the checks as one ES module for node (src/lib.js), for the tests that
+// compare them with the Python they mirror; the page itself is not built then.
+const LIB = process.argv[2] === "--lib" ? resolve(process.argv[3]) : null;
+const OUT = LIB ? dirname(LIB) : resolve(process.argv[2] || join(HERE, "dist"));
 // the pinned packages: ZKMARGIN_NODE_MODULES (as zkmargin/paths.py), else node's lookup
 const NODE_MODULES = process.env.ZKMARGIN_NODE_MODULES;
 const require = createRequire(NODE_MODULES ? join(resolve(NODE_MODULES), "..", "x.js") : join(HERE, "build.mjs"));
@@ -130,12 +133,12 @@ function substitutions(prebuilt) {
 const t0 = performance.now();
 const prebuilt = await prebuiltBn128Module();
 const result = await esbuild.build({
-  entryPoints: [join(HERE, "src", "main.js")],
+  entryPoints: [join(HERE, "src", LIB ? "lib.js" : "main.js")],
   bundle: true,
-  format: "iife",
+  format: LIB ? "esm" : "iife",
   platform: "browser",
   target: ["chrome100", "firefox100", "safari15"],
-  minify: true,
+  minify: !LIB,
   legalComments: "eof",
   write: false,
   logLevel: "warning",
@@ -153,6 +156,11 @@ function writeAtomic(name, data) {
   renameSync(tmp, join(OUT, name));
 }
 const bundle = result.outputFiles[0].contents;
+if (LIB) {
+  writeAtomic(basename(LIB), bundle);
+  console.log(`built ${LIB} (${bundle.length} bytes) in ${Math.round(performance.now() - t0)} ms`);
+  process.exit(0);
+}
 writeAtomic("zkmargin-verify.js", bundle);
 writeAtomic("index.html", readFileSync(join(HERE, "index.html")));
 console.log(`built ${join(OUT, "zkmargin-verify.js")} (${bundle.length} bytes) and index.html in `

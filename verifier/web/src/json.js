@@ -16,6 +16,11 @@ export class JNum {
   get isInt() {
     return /^-?[0-9]+$/.test(this.raw);
   }
+
+  /** NaN, Infinity or -Infinity: a float, but not a JSON number (no source digits). */
+  get isConstant() {
+    return /^(?:NaN|-?Infinity)$/.test(this.raw);
+  }
 }
 
 export class JObj extends Map {
@@ -140,12 +145,19 @@ export function parseJson(text) {
       }
     }
     if (c === '"') return string();
-    if (c === "-" || (c >= "0" && c <= "9")) {
+    if ((c === "-" && text[i + 1] !== "I") || (c >= "0" && c <= "9")) {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(text);
       if (!m) fail("Expecting value");
       i += m[0].length;
       return new JNum(m[0]);
+    }
+    // Python's json also reads NaN, Infinity and -Infinity (as floats)
+    for (const word of ["NaN", "Infinity", "-Infinity"]) {
+      if (text.startsWith(word, i)) {
+        i += word.length;
+        return new JNum(word);
+      }
     }
     for (const [word, v] of [["true", true], ["false", false], ["null", null]]) {
       if (text.startsWith(word, i)) {
@@ -219,8 +231,26 @@ export function pyStr(v) {
   return `<${pyType(v)}>`;
 }
 
+/** Python's repr of a str: its quotes, and escapes for what str.isprintable() refuses. */
+function pyStrRepr(text) {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  const named = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+  let out = quote;
+  for (const ch of text) {
+    const c = ch.codePointAt(0);
+    if (named[ch] !== undefined) out += named[ch];
+    else if (ch === quote) out += `\\${quote}`;
+    else if (ch !== " " && /[\p{C}\p{Z}]/u.test(ch)) {
+      const hex = c.toString(16);
+      out += c < 0x100 ? `\\x${hex.padStart(2, "0")}` : c < 0x10000 ? `\\u${hex.padStart(4, "0")}`
+        : `\\U${hex.padStart(8, "0")}`;
+    } else out += ch;
+  }
+  return out + quote;
+}
+
 export function pyRepr(v) {
-  if (typeof v === "string") return `'${v.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+  if (typeof v === "string") return pyStrRepr(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(", ")}]`;
   if (v instanceof JObj) return `{${[...v].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
   if (typeof v === "bigint") return v.toString();

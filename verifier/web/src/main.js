@@ -3,9 +3,10 @@
 // holder opens), runs verify.js, and shows the verdict in plain words. No network: the
 // page's Content-Security-Policy forbids every connection, and nothing here asks for one.
 import { initCurve, isDevKey, parseVerificationKey } from "./groth16.js";
-import { usd, show } from "./fixed.js";
+import { parseFixed, usd, show } from "./fixed.js";
 import { JObj, decodeUtf8, parseJson, pyInt } from "./json.js";
 import { initPoseidon } from "./poseidon.js";
+import { OPTION_SCALE } from "./statement.js";
 import { FORMAT, InclusionError, Published, parseRoot, verify } from "./verify.js";
 import { readZip } from "./zip.js";
 
@@ -195,10 +196,10 @@ const EXPLAIN = {
   file: "The file could not be read as a zkmargin inclusion proof.",
   params: "The risk parameters in the file are not the ones the params hash commits to, so "
     + "the names and numbers shown for your account could not be trusted.",
-  labels: "Your balances and positions are not labelled with the committed asset and perp "
-    + "names, in their order.",
-  leaf: "Your account id, salt, balances or positions in the file do not give the leaf the "
-    + "exchange committed: something in the file was changed.",
+  labels: "Your balances, positions and options are not labelled with the committed asset, "
+    + "perp and option names, in their order.",
+  leaf: "Your account id, salt, balances, positions or options in the file do not give the "
+    + "leaf the exchange committed: something in the file was changed.",
   batch: "The batch numbers in the file do not fit together, or the path does not end in the "
     + "root that the batch proof proves.",
   path: "The Merkle path in the file does not lead from your leaf to the root.",
@@ -289,7 +290,8 @@ function cell(tag, text, cls) {
   return el;
 }
 
-function table(id, head, rows) {
+/** A table; `numeric(i)`: column i holds numbers (right-aligned, monospace). */
+function table(id, head, rows, numeric = (i) => i > 0) {
   const t = $(id);
   t.replaceChildren();
   const tr = document.createElement("tr");
@@ -297,7 +299,7 @@ function table(id, head, rows) {
   t.append(tr);
   for (const row of rows) {
     const r = document.createElement("tr");
-    row.forEach((v, i) => r.append(cell("td", v, i ? "num" : "")));
+    row.forEach((v, i) => r.append(cell("td", v, numeric(i) ? "num" : "")));
     t.append(r);
   }
 }
@@ -305,7 +307,7 @@ function table(id, head, rows) {
 const STEPS = [
   ["file", "file", "the file is a readable inclusion proof"],
   ["params", "params", "its risk parameters hash to its params hash"],
-  ["labels", "labels", "your balances carry the hashed parameters' names, in order"],
+  ["labels", "labels", "your balances, positions and options carry the hashed parameters' names, in order"],
   ["leaf", "leaf", "your id, salt and values give the committed leaf"],
   ["batch", "batch", "leaf and batch numbers fit together"],
   ["path", "path", "the path leads from your leaf to the root"],
@@ -382,12 +384,11 @@ function render(result) {
   showInsecure(state.keyInsecure || v.insecure_setup);
 
   $("account-id").textContent = v.account_id;
-  table("balances", ["asset", "balance"], [...v.balances].map(([s, x]) => [s, show(x)]));
-  table("positions", ["perp", "size (contracts)", "cost (USD)"],
-    [...v.positions].map(([p, x]) => [p, show(x.qty), show(x.cost)]));
-  $("positions-none").hidden = v.positions.size > 0;
+  showAccount(v);
   $("equity").textContent = `${usd(v.equity)} USD`;
   $("requirement").textContent = `${usd(v.requirement)} USD`;
+  $("excess").textContent = `${usd(v.equity - v.requirement)} USD`;
+  $("excess").className = `v ${v.sufficient ? "good" : "bad"}`;
   const status = $("status");
   status.textContent = v.sufficient
     ? "sufficient: your equity covers your maintenance requirement"
@@ -400,6 +401,41 @@ function render(result) {
     + `${v.batch_depth} levels inside the batch)`;
   drawPath(v);
   showTiming(result);
+}
+
+/** The account under the hashed labels, and where its requirement comes from: MM per
+ * bracket perp, PM per portfolio group (worst scenario, short-option minimum). */
+function showAccount(v) {
+  const { params, margin } = v;
+  const perps = new Map(params.perps.map((p) => [p.symbol, p]));
+  table("balances", ["asset", "balance"], [...v.balances].map(([s, x]) => [s, show(x)]));
+  table("positions", ["perp", "size (contracts)", "cost (USD)", "margined"],
+    [...v.positions].map(([p, x]) => {
+      const perp = perps.get(p);
+      return [p, show(x.qty), show(x.cost), perp.group !== null ? `in group ${perp.group}` : "brackets"];
+    }), (i) => i === 1 || i === 2);
+  $("positions-none").hidden = v.positions.size > 0;
+  const options = new Map(params.options.map((o) => [o.symbol, o]));
+  table("options", ["option", "group", "size (contracts)", "value at mark (USD)"],
+    [...v.options].map(([o, size]) => {
+      const opt = options.get(o);
+      return [o, opt.group, show(size), usd(OPTION_SCALE * parseFixed(size) * opt.mark)];
+    }), (i) => i >= 2);
+  $("options-box").hidden = params.options.length === 0;
+  const parts = [];
+  params.perps.forEach((p, i) => {
+    if (p.group === null) {
+      parts.push([p.symbol, "maintenance margin (brackets of its notional)", usd(margin.maintenance[i])]);
+    }
+  });
+  margin.groups.forEach((g) => {
+    const scan = `worst scenario '${g.scenario}': loss ${usd(OPTION_SCALE * g.scan)} USD`;
+    const how = params.options.some((o) => o.group === g.group)
+      ? `${scan}; short-option minimum ${usd(OPTION_SCALE * g.short)} USD` : scan;
+    parts.push([`group ${g.group}`, `portfolio margin (${how})`, usd(g.pm)]);
+  });
+  table("requirement-parts", ["part", "how", "requirement (USD)"], parts, (i) => i === 2);
+  $("requirement-parts").hidden = parts.length === 0;
 }
 
 function showTiming(result) {

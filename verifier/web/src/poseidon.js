@@ -59,9 +59,12 @@ export function idHash(digest, salt) {
   return hash([digest, salt]);
 }
 
-export function accountSlots(balances, qty, cost) {
+/** account_slots: [x_1..x_A, q_1, c_1, ..., q_P, c_P, o_1..o_O], each |v| < 2^63. */
+export function accountSlots(balances, qty, cost, options = []) {
+  if (qty.length !== cost.length) throw new PyValueError(`${qty.length} perp sizes but ${cost.length} costs`);
   const values = [...balances];
   qty.forEach((q, i) => values.push(q, cost[i]));
+  values.push(...options);
   values.forEach((v, k) => {
     if (!(-I63 < v && v < I63)) {
       throw new PyValueError(`value ${k} = ${v} is outside the signed 64-bit slot (|v| < 2^63)`);
@@ -100,11 +103,18 @@ export function leafWidth(fields) {
   return n;
 }
 
-export function accountLeaf(idh, balances, qty, cost) {
-  const fields = packValues(accountSlots(balances, qty, cost));
+/** account_leaf: the Merkle leaf of one account (`options`: its option sizes). */
+export function accountLeaf(idh, balances, qty, cost, options = []) {
+  const fields = packValues(accountSlots(balances, qty, cost, options));
   const values = [LEAF_TAG, idh, ...fields];
   while (values.length < leafWidth(fields.length)) values.push(0n);
   return foldHash(values);
+}
+
+/** padding_leaf: the leaf of the all-zero account with id_hash 0. */
+export function paddingLeaf(assets, perps, options = 0) {
+  const zeros = (n) => Array(n).fill(0n);
+  return accountLeaf(0n, zeros(assets), zeros(perps), zeros(perps), zeros(options));
 }
 
 // --- zkmargin/merkle.py ------------------------------------------------------------------

@@ -6,8 +6,8 @@
 //
 // Nothing here touches the network: the inclusion file and the published files are texts
 // the page already holds (files the holder opened, or published.js beside the page).
-import { parseFixed, show, usd } from "./fixed.js";
-import { JObj, PyValueError, parseJson, pyDict, pyInt, pyItem, pyIter, pyRepr, pyStr } from "./json.js";
+import { I63, parseFixed, show, usd } from "./fixed.js";
+import { JNum, JObj, PyValueError, parseJson, pyRepr } from "./json.js";
 import { accountIdDigest, accountLeaf, bitLength, depthFor, idHash, rootFromPath } from "./poseidon.js";
 import {
   ProofFormatError, isDevKey, parseProof, parsePublic, parseVerificationKey, verifyGroth16,
@@ -29,6 +29,69 @@ export class InclusionError extends Error {
 }
 
 const hex64 = (x) => "0x" + x.toString(16).padStart(64, "0");
+
+/** _brief: Python's repr of a value, cut at 80 characters. */
+function brief(value) {
+  const text = [...pyRepr(value)];
+  return text.length <= 80 ? text.join("") : text.slice(0, 77).join("") + "...";
+}
+
+/** inclusion.py's _Reader: the inclusion file's fields; every refusal is the check 'file'
+ * naming the file, the field and the value. */
+class Reader {
+  constructor(name, doc) {
+    this.name = name;
+    this.doc = doc;
+  }
+
+  fail(path, value, reason) {
+    return new InclusionError("file", `${this.name}: field ${path}: value ${brief(value)}: ${reason}`);
+  }
+
+  get(key) {
+    if (!this.doc.has(key)) throw new InclusionError("file", `${this.name}: the file has no ${pyRepr(key)}`);
+    return this.doc.get(key);
+  }
+
+  text(key) {
+    const value = this.get(key);
+    if (typeof value !== "string" || !value) throw this.fail(key, value, "must be a non-empty string");
+    return value;
+  }
+
+  /** An exact decimal string (amount, size or cost x 1e8), |v| < 2^63. */
+  decimal(path, value) {
+    if (typeof value !== "string") throw this.fail(path, value, 'must be a decimal string, e.g. "-12.5"');
+    let v;
+    try {
+      v = parseFixed(value);
+    } catch (exc) {
+      if (!(exc instanceof PyValueError)) throw exc;
+      throw this.fail(path, value, exc.message);
+    }
+    if (!(-I63 < v && v < I63)) throw this.fail(path, value, "is out of range: |value x 10^8| must be below 2^63");
+    return v;
+  }
+
+  /** A non-negative integer: a JSON integer, or a decimal string of ASCII digits. */
+  integer(path, value) {
+    if (value instanceof JNum && value.isInt && BigInt(value.raw) >= 0n) return BigInt(value.raw);
+    if (typeof value === "string" && /^[0-9]+$/.test(value)) return BigInt(value);
+    throw this.fail(path, value, "must be a non-negative integer");
+  }
+
+  number(key) {
+    return this.integer(key, this.get(key));
+  }
+
+  /** An object of labels (absent and not `required`: empty). */
+  values(key, required = true) {
+    if (!this.doc.has(key) && !required) return new JObj();
+    const value = this.get(key);
+    if (!(value instanceof JObj)) throw this.fail(key, value, "must be a JSON object of labels");
+    return value;
+  }
+}
 
 /**
  * parse_root: a root or hash as the holder may paste it. "0x" + hex digits; without the
@@ -70,6 +133,7 @@ export class Verdict {
     for (const [p, v] of this.positions) {
       if (parseFixed(v.qty) !== 0n) parts.push(`${p} position ${show(v.qty)} (cost ${show(v.cost)} USD)`);
     }
+    for (const [o, v] of this.options) if (parseFixed(v) !== 0n) parts.push(`${o} option ${show(v)}`);
     return parts.join(", ") || "no balances";
   }
 
@@ -79,6 +143,11 @@ export class Verdict {
 
   get shortfall() {
     return this.requirement > this.equity ? this.requirement - this.equity : 0n;
+  }
+
+  /** E - R (F): negative when deficient. */
+  get excess() {
+    return this.equity - this.requirement;
   }
 
   sentence() {
@@ -114,6 +183,7 @@ export class Verdict {
       account_id: this.account_id,
       balances: Object.fromEntries(this.balances),
       positions: Object.fromEntries([...this.positions].map(([p, v]) => [p, { qty: v.qty, cost: v.cost }])),
+      options: Object.fromEntries(this.options),
       root: hex64(this.root),
       params_hash: hex64(this.params_hash),
       batch_index: Number(this.batch_index),
@@ -124,10 +194,16 @@ export class Verdict {
       insecure_setup: this.insecure_setup,
       equity: this.equity.toString(),
       requirement: this.requirement.toString(),
+      maintenance: Object.fromEntries([...this.maintenance].map(([p, v]) => [p, v.toString()])),
+      portfolio: Object.fromEntries([...this.portfolio].map(([g, v]) => [g, v.toString()])),
+      excess: this.excess.toString(),
       shortfall: this.shortfall.toString(),
       status: this.sufficient ? "sufficient" : "deficient",
       equity_usd: usd(this.equity),
       requirement_usd: usd(this.requirement),
+      maintenance_usd: Object.fromEntries([...this.maintenance].map(([p, v]) => [p, usd(v)])),
+      portfolio_usd: Object.fromEntries([...this.portfolio].map(([g, v]) => [g, usd(v)])),
+      excess_usd: usd(this.excess),
       shortfall_usd: usd(this.shortfall),
       sentence: this.sentence(),
     };
@@ -154,33 +230,35 @@ export async function verify(text, { name = "the file", root = null, expectedPar
     const found = doc instanceof JObj && doc.has("format") ? pyRepr(doc.get("format")) : "None";
     throw new InclusionError("file", `${name}: format ${found}, expected '${FORMAT}'`);
   }
-  const field = (key) => {
-    if (!doc.has(key)) throw new InclusionError("file", `the file has no '${key}'`);
-    return doc.get(key);
-  };
-  let acct, salt, balances, positions, bal, qty, cost, leaf, index, path, batch, count, k, depth,
-    claimedRoot, claimedPh;
-  try {
-    acct = pyStr(field("account_id"));
-    salt = pyInt(field("salt"));
-    balances = pyDict(field("balances"));
-    positions = pyDict(field("positions"));
-    bal = [...balances.values()].map(parseFixed);
-    qty = [...positions.values()].map((v) => parseFixed(pyItem(v, "qty")));
-    cost = [...positions.values()].map((v) => parseFixed(pyItem(v, "cost")));
-    leaf = pyInt(field("leaf"));
-    index = pyInt(field("leaf_index"));
-    path = pyIter(field("path")).map(pyInt);
-    batch = pyInt(field("batch_index"));
-    count = pyInt(field("batch_count"));
-    k = pyInt(field("batch_size"));
-    depth = pyInt(field("tree_depth"));
-    claimedRoot = pyInt(field("root"));
-    claimedPh = pyInt(field("params_hash"));
-  } catch (exc) {
-    if (exc instanceof InclusionError) throw exc;
-    throw new InclusionError("file", `${name}: invalid field: ${exc.message}`);
+  const r = new Reader(name, doc);
+  const acct = r.text("account_id");
+  const salt = r.number("salt");
+  const balances = r.values("balances");
+  const positions = r.values("positions");
+  const options = r.values("options", false); // absent: a book without options may omit it
+  const bal = [...balances].map(([s, v]) => r.decimal(`balances.${s}`, v));
+  const qty = [];
+  const cost = [];
+  for (const [p, v] of positions) {
+    const keys = v instanceof JObj ? [...v.keys()] : null;
+    if (keys === null || keys.length !== 2 || !keys.includes("qty") || !keys.includes("cost")) {
+      throw r.fail(`positions.${p}`, v, "must be an object with exactly 'qty' and 'cost'");
+    }
+    qty.push(r.decimal(`positions.${p}.qty`, v.get("qty")));
+    cost.push(r.decimal(`positions.${p}.cost`, v.get("cost")));
   }
+  const opt = [...options].map(([o, v]) => r.decimal(`options.${o}`, v));
+  const leaf = r.number("leaf");
+  const index = r.number("leaf_index");
+  const pathDoc = r.get("path");
+  if (!Array.isArray(pathDoc)) throw r.fail("path", pathDoc, "must be a JSON list of field elements");
+  const path = pathDoc.map((v, n) => r.integer(`path[${n}]`, v));
+  const batch = r.number("batch_index");
+  const count = r.number("batch_count");
+  const k = r.number("batch_size");
+  const depth = r.number("tree_depth");
+  const claimedRoot = r.number("root");
+  const claimedPh = r.number("params_hash");
   trace("file");
 
   // 2. params
@@ -188,13 +266,14 @@ export async function verify(text, { name = "the file", root = null, expectedPar
     throw new InclusionError("params", `the file's params hash ${hex64(claimedPh)} is not the published `
       + `${hex64(expectedParamsHash)}: its labels are not the committed ones`);
   }
-  const paramsDoc = field("params");
+  if (!doc.has("params")) throw new InclusionError("file", "the file has no 'params'");
+  const paramsDoc = doc.get("params");
   let params, computedPh;
   try {
     // loads_params(json.dumps(doc["params"]), file="the file's params")
     params = parseParams(paramsDoc, "the file's params", true);
     const shape = shapeForParams(params, 1n);
-    computedPh = paramsHash(shape, circuitParams(params, shape.brackets));
+    computedPh = paramsHash(shape, circuitParams(params, shape));
   } catch (exc) {
     if (!(exc instanceof InputError || exc instanceof PyValueError)) throw exc;
     throw new InclusionError("params", exc.message);
@@ -215,13 +294,22 @@ export async function verify(text, { name = "the file", root = null, expectedPar
     throw new InclusionError("labels", `the file labels its positions ${pyRepr([...positions.keys()])}, `
       + `the hashed params list ${pyRepr(params.perpSymbols)}`);
   }
+  if (!doc.has("options")) {
+    if (params.options.length) {
+      throw new InclusionError("labels", `the file has no 'options', the hashed params list options `
+        + `${pyRepr(params.optionSymbols)}`);
+    }
+  } else if (!same([...options.keys()], params.optionSymbols)) {
+    throw new InclusionError("labels", `the file labels its options ${pyRepr([...options.keys()])}, the `
+      + `hashed params list ${pyRepr(params.optionSymbols)}`);
+  }
   trace("labels");
 
   // 4. leaf
   let t = now();
   let computed;
   try {
-    computed = accountLeaf(idHash(accountIdDigest(acct), salt), bal, qty, cost);
+    computed = accountLeaf(idHash(accountIdDigest(acct), salt), bal, qty, cost, opt);
   } catch (exc) {
     if (!(exc instanceof PyValueError)) throw exc;
     throw new InclusionError("leaf", exc.message);
@@ -229,15 +317,15 @@ export async function verify(text, { name = "the file", root = null, expectedPar
   timings.leaf = now() - t;
   if (computed !== leaf) {
     throw new InclusionError("leaf", `the id, salt and values in the file give leaf ${computed}, not the file's `
-      + `${leaf}: a balance, position or the salt was changed`);
+      + `${leaf}: a balance, position, option or the salt was changed`);
   }
   trace("leaf", { leaf });
 
   // 5. batch
-  if (k < 1n || (k & (k - 1n)) || index < 0n || index / k !== batch) {
+  if (k < 1n || (k & (k - 1n)) || index / k !== batch) {
     throw new InclusionError("batch", `leaf ${index} is not in batch ${batch} of size ${k}`);
   }
-  if (!(0n <= batch && batch < count)) {
+  if (!(batch < count)) {
     throw new InclusionError("batch", `batch ${batch} is not below the proven batch count ${count}`);
   }
   trace("batch");
@@ -275,15 +363,21 @@ export async function verify(text, { name = "the file", root = null, expectedPar
   let insecure = false;
   if (published !== null) {
     t = now();
-    insecure = await checkArtifacts(published, doc, leaf, index, path, k, trace);
+    const claimed = { root: claimedRoot, params_hash: claimedPh, batch_index: batch, batch_count: count,
+      batch_size: k, tree_depth: depth };
+    insecure = await checkArtifacts(published, claimed, leaf, index, path, trace);
     timings.proof = now() - t;
     checked = true;
   }
-  const margin = accountMargin(params, bal, qty, cost);
+  const margin = accountMargin(params, bal, qty, cost, opt);
   return new Verdict({
     account_id: acct,
     balances,
-    positions: new Map([...positions].map(([p, v]) => [p, { qty: pyItem(v, "qty"), cost: pyItem(v, "cost") }])),
+    positions: new Map([...positions].map(([p, v]) => [p, { qty: v.get("qty"), cost: v.get("cost") }])),
+    options,
+    maintenance: new Map(params.perps.map((p, i) => [p, margin.maintenance[i]]).filter(([p]) => p.group === null)
+      .map(([p, mm]) => [p.symbol, mm])),
+    portfolio: new Map(params.groups.map((g, i) => [g, margin.portfolio[i]])),
     root: claimedRoot,
     params_hash: claimedPh,
     batch_index: batch,
@@ -294,13 +388,14 @@ export async function verify(text, { name = "the file", root = null, expectedPar
     insecure_setup: insecure,
     equity: margin.equity,
     requirement: margin.requirement,
+    margin,
     params,
     levels,
     batch_depth: Number(batchDepth),
   });
 }
 
-async function checkArtifacts(published, doc, leaf, index, path, k, trace) {
+async function checkArtifacts(published, claimed, leaf, index, path, trace) {
   let manifest, params;
   try {
     manifest = manifestFromJson(readJson(published.get("manifest.json"), "manifest.json"), "manifest.json");
@@ -310,21 +405,17 @@ async function checkArtifacts(published, doc, leaf, index, path, k, trace) {
     throw exc;
   }
   const wants = [["root", manifest.root], ["params_hash", manifest.paramsHash], ["batch_count", manifest.batches],
-    ["batch_size", k], ["tree_depth", manifest.treeDepth]];
-  for (let [key, want] of wants) {
-    let have = pyStr(doc.get(key));
-    if (key === "batch_size") {
-      have = manifest.shape.batchSize.toString();
-      want = k;
-    }
-    if (want.toString() !== have) {
-      throw new InclusionError("artifacts", `the file's ${key} ${have} differs from manifest.json's ${want}`);
+    ["batch_size", manifest.shape.batchSize], ["tree_depth", manifest.treeDepth]];
+  for (const [key, want] of wants) {
+    if (claimed[key] !== want) {
+      throw new InclusionError("artifacts", `the file's ${key} ${claimed[key]} differs from manifest.json's ${want}`);
     }
   }
+  const k = claimed.batch_size;
   const shape = manifest.shape;
   let publishedPh;
   try {
-    publishedPh = paramsHash(shape, circuitParams(params, shape.brackets));
+    publishedPh = paramsHash(shape, circuitParams(params, shape));
   } catch (exc) {
     if (!(exc instanceof PyValueError)) throw exc;
     throw new InclusionError("artifacts", `params.json: ${exc.message}`);
@@ -337,7 +428,7 @@ async function checkArtifacts(published, doc, leaf, index, path, k, trace) {
   let vk, record;
   try {
     vk = parseVerificationKeyFile(published, manifest);
-    record = await checkBatch(published, pyInt(doc.get("batch_index")), vk, manifest.paramsHash, params.assetSymbols);
+    record = await checkBatch(published, claimed.batch_index, vk, manifest.paramsHash, params.assetSymbols);
   } catch (exc) {
     if (exc instanceof AuditError) throw new InclusionError("proof", exc.message);
     throw exc;
