@@ -1,4 +1,5 @@
-"""``zkmargin audit`` and ``zkmargin inclusion`` on real artifacts of ``zkmargin prove``.
+"""``zkmargin audit`` and ``zkmargin inclusion`` on real artifacts of ``zkmargin prove``:
+the shared proved exchange, an options book (tests/support/exchange.py).
 
 Every tamper test changes one thing and names the check that must catch it: first as a
 plain byte change (the manifest's sha256 catches it), then with the manifest re-hashed, as
@@ -15,9 +16,14 @@ from typing import Any
 import pytest
 
 from tests.support.cli import zk
-from tests.support.exchange import Exchange, copy_artifacts
+from tests.support.exchange import OPTION_HOLDERS, Exchange, copy_artifacts
 from tests.support.tamper import audit_fails, edit_json, rehash
-from zkmargin.statement import BatchRecord, batch_commitment
+from zkmargin.fixed import format_fixed
+from zkmargin.margin.reference import account_margin
+from zkmargin.params import load_params
+from zkmargin.report import usd
+from zkmargin.snapshot import SnapshotReader
+from zkmargin.statement import BatchRecord, CircuitShape, batch_commitment
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
@@ -52,6 +58,16 @@ def test_audit_valid_json_matches_check(proved: dict[str, Any]) -> None:
     check.pop("deficient_ids")
     assert {k: doc[k] for k in check} == check
     assert doc["insecure_setup"] is True
+
+
+def test_the_shared_exchange_is_an_options_book(exchange: Exchange) -> None:
+    manifest = exchange.manifest
+    shape = CircuitShape.from_json(manifest["circuit"], file="manifest.json")
+    assert shape.describe() == "A=3 P=2 L=2 T=3 O=4 G=2 S=3 K=4"
+    params = load_params(exchange.params)
+    assert CircuitShape.for_params(params, 4) == shape
+    assert exchange.check["deficient"] == 3 and exchange.check["accounts"] == 10
+    assert manifest["totals"]["deficient"] == 3
 
 
 def test_audit_human_report_and_policies(proved: dict[str, Any]) -> None:
@@ -112,8 +128,8 @@ def test_public_signal_off_by_one_fails_the_commitment_check(art: Path) -> None:
 
 
 def test_edited_totals_fail_the_commitment_check(art: Path) -> None:
-    edit_json(art / "batches" / "000002" / "batch.json",
-              lambda d: d["totals"].update(deficient=0))
+    edit_json(art / "batches" / "000002" / "batch.json",  # 0 <-> 1 deficient account
+              lambda d: d["totals"].update(deficient=1 - min(d["totals"]["deficient"], 1)))
     rehash(art)
     assert "not the hash of the file's fields" in failed(art, "commitment",
                                                          "batches/000002/batch.json")
@@ -210,7 +226,8 @@ def test_inclusion_detects_changed_balance(exported: Path) -> None:
         sym = next(iter(d["balances"]))
         d["balances"][sym] = str(int(d["balances"][sym].split(".")[0]) + 1000)
     edit_json(exported, richer)
-    assert "a balance, position or the salt was changed" in verify_fails(exported, "leaf")
+    assert "a balance, position, option or the salt was changed" in \
+        verify_fails(exported, "leaf")
 
 
 def test_inclusion_detects_changed_salt(exported: Path) -> None:
@@ -239,3 +256,141 @@ def test_inclusion_unknown_account(proved: dict[str, Any], tmp_path: Path) -> No
               str(tmp_path / "x.json"))
     assert proc.returncode == 1 and "no account with id 'nobody'" in proc.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+# --------------------------------------------------------------------------------------
+# inclusion of option holders: the holder's view, recomputed from the committed values
+# --------------------------------------------------------------------------------------
+
+
+def snapshot_account(exchange: Exchange, account: str) -> tuple[list[int], list[int],
+                                                                 list[int], list[int]]:
+    """The account's balances, perp sizes, costs and option sizes from the snapshot."""
+    params = load_params(exchange.params)
+    for block in SnapshotReader(exchange.snapshot, params):
+        if account in block.ids:
+            n = block.ids.index(account)
+            return (block.balances[n].tolist(), block.qty[n].tolist(),
+                    block.cost[n].tolist(), block.options[n].tolist())
+    raise AssertionError(f"{account} is not in {exchange.snapshot}")
+
+
+@pytest.mark.parametrize("account", OPTION_HOLDERS)
+def test_option_holder_inclusion_shows_the_reference_margin(exchange: Exchange,
+                                                            tmp_path: Path,
+                                                            account: str) -> None:
+    params = load_params(exchange.params)
+    bal, qty, cost, opt = snapshot_account(exchange, account)
+    assert any(opt)
+    out = tmp_path / "me.json"
+    assert zk("inclusion", "export", str(exchange.art), "--account", account, "--out",
+              str(out)).returncode == 0
+    doc = json.loads(out.read_text())
+    assert list(doc)[:6] == ["format", "account_id", "salt", "balances", "positions",
+                             "options"]
+    assert doc["options"] == {o: format_fixed(v)
+                              for o, v in zip(params.option_symbols, opt, strict=True)}
+    proc = zk("inclusion", "verify", str(out), "--artifacts", str(exchange.art), "--json")
+    assert proc.returncode == 0, proc.stderr
+    v = json.loads(proc.stdout)
+    m = account_margin(params, bal, qty, cost, opt)
+    assert v["verified"] is True and v["included"] is True and v["proof_checked"] is True
+    assert v["options"] == doc["options"]
+    assert (int(v["equity"]), int(v["requirement"])) == (m.equity, m.requirement)
+    assert v["status"] == ("sufficient" if m.sufficient else "deficient")
+    assert int(v["shortfall"]) == m.shortfall
+    assert int(v["excess"]) == m.equity - m.requirement
+    # the parts: MM of the bracket perp (ETH-PERP; the BTC group perp is in the BTC
+    # group's PM), PM of each group
+    assert v["maintenance"] == {"ETH-PERP": str(m.maintenance[1])}
+    assert v["portfolio"] == {g: str(pm) for g, pm in zip(params.groups, m.portfolio,
+                                                          strict=True)}
+    assert int(v["requirement"]) == m.maintenance[1] + sum(m.portfolio)
+    assert m.portfolio != (0, 0)  # an option position is margined in its group
+
+    text = zk("inclusion", "verify", str(out), "--artifacts", str(exchange.art))
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    for o, q in zip(params.option_symbols, opt, strict=True):
+        if q:
+            side = "short" if q < 0 else "long"
+            assert any(line.split() == ["option", o, format_fixed(q), side]
+                       for line in lines), (o, text.stdout)
+    assert f"  equity       {usd(m.equity)} USD" in lines
+    assert f"  requirement  {usd(m.requirement)} USD" in lines
+    assert any(line.split()[:3] == ["ETH-PERP", "maintenance", usd(m.maintenance[1])]
+               for line in lines)
+    for g, pm in zip(params.groups, m.portfolio, strict=True):
+        assert any(line.split()[:4] == [g, "portfolio", "margin", usd(pm)] for line in lines)
+    status = ("  status       margin-sufficient (equity covers the requirement)"
+              if m.sufficient else
+              f"  status       margin-DEFICIENT: shortfall {usd(m.shortfall)} USD")
+    assert status in lines
+
+
+def test_the_option_holders_cover_the_cases(exchange: Exchange) -> None:
+    """The holders above: deficient and sufficient, long and short options, perps."""
+    params = load_params(exchange.params)
+    cases = {}
+    for account in OPTION_HOLDERS:
+        bal, qty, cost, opt = snapshot_account(exchange, account)
+        cases[account] = (account_margin(params, bal, qty, cost, opt).sufficient,
+                          min(opt) < 0, max(opt) > 0, any(qty))
+    assert {c[0] for c in cases.values()} == {True, False}
+    assert any(c[1] for c in cases.values()) and any(c[2] for c in cases.values())
+    assert cases["acct-000000009"][1] and cases["acct-000000009"][3]  # short put and perps
+
+
+@pytest.fixture
+def option_file(exchange: Exchange, tmp_path: Path) -> Path:
+    out = tmp_path / "holder.json"
+    assert zk("inclusion", "export", str(exchange.art), "--account", "acct-000000009",
+              "--out", str(out)).returncode == 0
+    return out
+
+
+def test_forged_option_quantity_is_refused(option_file: Path, exchange: Exchange) -> None:
+    """A holder's file whose option size was changed (a short put made smaller) no longer
+    gives its leaf: the leaf check refuses it, and no margin is shown."""
+    doc = json.loads(option_file.read_text())
+    short = next(o for o, q in doc["options"].items() if q.startswith("-"))
+    edit_json(option_file, lambda d: d["options"].__setitem__(short, "-0.01"))
+    proc = zk("inclusion", "verify", str(option_file), "--artifacts", str(exchange.art),
+              "--json")
+    assert proc.returncode == 1
+    v = json.loads(proc.stdout)
+    assert v["verified"] is False and v["check"] == "leaf"
+    assert "a balance, position, option or the salt was changed" in v["error"]
+    assert "equity" not in v and "requirement" not in v
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (-0.19, "must be a decimal string"),
+    ("-0.123456789", "has 9 fractional digits; at most 8 are allowed"),
+    ("1e3", "is not a decimal number"),
+    ("92233720368.54775808", "out of range"),
+])
+def test_malformed_option_quantity_names_the_field(option_file: Path, value: object,
+                                                   reason: str) -> None:
+    doc = json.loads(option_file.read_text())
+    name = next(iter(doc["options"]))
+    edit_json(option_file, lambda d: d["options"].__setitem__(name, value))
+    err = verify_fails(option_file, "file")
+    assert f"{option_file}: field options.{name}: value {value!r}: " in err, err
+    assert reason in err
+
+
+def test_option_labels_must_be_the_hashed_ones(option_file: Path) -> None:
+    good = json.loads(option_file.read_text())
+    renamed = dict(good)
+    renamed["options"] = {("ETH-C-3000" if o == "ETH-C-2000" else o): q
+                          for o, q in good["options"].items()}
+    option_file.write_text(json.dumps(renamed))
+    err = verify_fails(option_file, "labels")
+    assert "the file labels its options ['BTC-C-50000', 'BTC-P-45000', 'ETH-C-3000', " \
+        "'ETH-P-2000'], the hashed params list ['BTC-C-50000', 'BTC-P-45000', " \
+        "'ETH-C-2000', 'ETH-P-2000']" in err
+    dropped = {k: v for k, v in good.items() if k != "options"}
+    option_file.write_text(json.dumps(dropped))
+    err = verify_fails(option_file, "labels")
+    assert "the file has no 'options', the hashed params list options" in err

@@ -1,4 +1,5 @@
-"""The ``zkmargin`` command line: help, ``generate``, ``check`` and ``demo``, end to end."""
+"""The ``zkmargin`` command line: help, ``generate``, ``check``, ``circuit info`` and
+``demo``, end to end."""
 
 from __future__ import annotations
 
@@ -85,9 +86,47 @@ def test_generate_help_mentions_options() -> None:
         "--format",
         "--out",
         "--force",
+        "--params",
     ):
         assert option in out
     assert "Deterministic for a seed" in out
+    assert "zkmargin generate --params params.json --accounts 1000 --out book/" in out
+
+
+def test_circuit_info_help_teaches_the_shape() -> None:
+    out = ok("circuit", "info", "--help").stdout
+    assert "Batch(A, P, L, T, O, G, S, K)" in out
+    for option, letter in (("--assets", "A: assets"), ("--perps", "P: perps"),
+                           ("--brackets", "L: maintenance brackets"),
+                           ("--tiers", "T: collateral tiers"), ("--options", "O: options"),
+                           ("--groups", "G: portfolio groups"),
+                           ("--scenarios", "S: scenarios"), ("--batch-size", "K: accounts"),
+                           ("--params", "Take the shape from this params file")):
+        assert option in out and letter in out, option
+    assert "zkmargin circuit info --params params.json --batch-size 8" in out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--perps", "1"], "missing --assets, --brackets (or --params FILE)"),
+    (["--assets", "3", "--perps", "2", "--brackets", "2", "--options", "4"],
+     "options need a portfolio group: A=3 P=2 L=2 T=1 O=4 G=0 S=0 K=4"),
+    (["--assets", "3", "--perps", "2", "--brackets", "2", "--groups", "1"],
+     "portfolio groups need scenarios"),
+    (["--params", "p.json", "--tiers", "3"],
+     "--tiers: the shape comes from --params; give either --params or the shape flags"),
+])
+def test_circuit_info_refuses_an_incomplete_shape(args: list[str], message: str) -> None:
+    result = invoke("circuit", "info", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_circuit_info_params_file_errors_name_it(tmp_path: Path) -> None:
+    bad = tmp_path / "p.json"
+    bad.write_text('{"assets": []}')
+    result = invoke("circuit", "info", "--params", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {bad}")
 
 
 # --------------------------------------------------------------------------------------
@@ -313,31 +352,86 @@ def test_generate_unwritable_out_is_a_clean_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.circuit
+@pytest.mark.node
+def test_circuit_info_of_the_options_shape(tmp_path: Path) -> None:
+    """The options test circuit (A=3 P=2 L=2 T=3 O=4 G=2 S=3): the flags and the params
+    file of its vectors give the same numbers, which are the compiled r1cs's."""
+    from tests.conftest import load_vector
+    from zkmargin.prover.binfmt import read_r1cs
+    from zkmargin.prover.toolchain import compile_circuit, registered_shape
+
+    flags = ["--assets", "3", "--perps", "2", "--brackets", "2", "--tiers", "3",
+             "--options", "4", "--groups", "2", "--scenarios", "3", "--batch-size", "4"]
+    info = json.loads(ok("circuit", "info", *flags, "--json").stdout)
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps(load_vector("portfolio_cases.json")["params"]))
+    assert json.loads(ok("circuit", "info", "--params", str(params), "--batch-size", "4",
+                         "--json").stdout) == info
+    shape = registered_shape("batch-options-test")
+    assert {k: info[k] for k in ("assets", "perps", "brackets", "tiers", "options", "groups",
+                                 "scenarios", "batch_size")} == shape.to_json()
+    four = read_r1cs(compile_circuit(shape).r1cs)
+    one = read_r1cs(compile_circuit(shape.with_depth(0)).r1cs)
+    assert info["constraints"] == len(four.constraints)
+    assert info["wires"] == four.n_wires
+    assert info["per_account"] == round((len(four.constraints) - len(one.constraints)) / 3)
+    assert info["batch_overhead"] == info["constraints"] - 4 * info["per_account"]
+    assert 2 ** info["ptau_power"] >= info["constraints"] + 2 > 2 ** (info["ptau_power"] - 1)
+    # options cost constraints: more per account than the plain book of the same A, P, L
+    plain = json.loads(ok("circuit", "info", "--assets", "3", "--perps", "2", "--brackets",
+                          "2", "--batch-size", "4", "--json").stdout)
+    assert (plain["tiers"], plain["options"], plain["groups"], plain["scenarios"]) == \
+        (1, 0, 0, 0)
+    assert info["per_account"] > plain["per_account"]
+    text = ok("circuit", "info", *flags).stdout
+    assert text.startswith("batch circuit A=3 P=2 L=2 T=3 O=4 G=2 S=3 K=4 (id ")
+    assert f"  per account        {info['per_account']:>12,}  (subtree hashing included)" \
+        in text
+
+
 @pytest.mark.slow
 @pytest.mark.circuit
 @pytest.mark.node
-def test_demo_generates_checks_and_proves(tmp_path: Path) -> None:
+def test_demo_proves_an_options_book(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = ok("demo", "--accounts", "10", "--batch-size", "2", "--out", str(out))
-    assert "== 1/5 generate 10 synthetic accounts" in result.stdout
-    assert "== 2/5 check margin" in result.stdout
-    assert "== 3/5 prove every account in batches of 2" in result.stdout
-    assert "== 4/5 audit the artifacts" in result.stdout
+    result = ok("demo", "--accounts", "10", "--out", str(out))
+    params = out / "params.json"
+    assert "== 1/6 risk parameters: Black-76 risk arrays of the sample market" in result.stdout
+    assert (f"wrote {params}: 8 options and 1 group perps in 2 groups, 16 scenarios"
+            in result.stdout)
+    assert "== 2/6 generate 10 synthetic accounts with options" in result.stdout
+    assert "== 3/6 check margin" in result.stdout
+    assert "== 4/6 prove every account in batches of 8" in result.stdout
+    assert "== 5/6 audit the artifacts" in result.stdout
     assert f"zkmargin audit: {out / 'artifacts'}: VALID" in result.stdout
-    assert "== 5/5 inclusion proof of acct-000000000" in result.stdout
-    assert "Account acct-000000000 with " in result.stdout
-    assert "batch 0 of 5; the batch proof is valid (but made with an INSECURE" in result.stdout
-    assert (out / "inclusion-acct-000000000.json").is_file()
+    holder = re.search(r"== 6/6 inclusion proof of (acct-\d{9}), who holds options",
+                       result.stdout)
+    assert holder, result.stdout
+    account = holder.group(1)
+    proof_file = out / f"inclusion-{account}.json"
+    doc = json.loads(proof_file.read_text())
+    assert any(q != "0" for q in doc["options"].values())
+    assert f"Account {account} with " in result.stdout
+    assert "batch proof is valid (but made with an INSECURE" in result.stdout
+    assert "  holdings" in result.stdout and "    option    " in result.stdout
+    assert "portfolio margin" in result.stdout and "  status       margin-" in result.stdout
     assert f"exact JSON report: {out / 'check.json'}" in result.stdout
     assert f"proof artifacts:   {out / 'artifacts'}/" in result.stdout
+    assert f"inclusion proof:   {proof_file}" in result.stdout
     assert "INSECURE" in result.stdout and "INSECURE" in result.stderr
     report = json.loads((out / "check.json").read_text())
     assert set(report) == REPORT_KEYS
     assert report["accounts"] == 10
-    assert report == check_json(out / "snapshot.csv", out / "params.json")
+    assert report == check_json(out / "snapshot.csv", params)
     manifest = json.loads((out / "artifacts" / "manifest.json").read_text())
     report.pop("deficient_ids")
     assert manifest["totals"] == report
-    assert manifest["batches"] == 5 and manifest["insecure_setup"] is True
+    assert manifest["batches"] == 2 and manifest["insecure_setup"] is True
+    assert {k: manifest["circuit"][k] for k in ("assets", "perps", "brackets", "tiers",
+                                                "options", "groups", "scenarios",
+                                                "batch_size")} == \
+        {"assets": 3, "perps": 2, "brackets": 3, "tiers": 3, "options": 8, "groups": 2,
+         "scenarios": 16, "batch_size": 8}
     assert sorted(p.parent.name for p in (out / "artifacts" / "batches").glob("*/proof.json")) \
-        == [f"{i:06d}" for i in range(5)]
+        == ["000000", "000001"]

@@ -1,9 +1,10 @@
 """Solidity verifier and SolvencyRegistry on a real EVM (anvil), with real proofs, and
 ``zkmargin audit --rpc`` comparing the chain with the audited artifacts.
 
-The shared small proved exchange (tests/support/exchange.py: 10 accounts, A=2 P=2 L=3,
-K=4: 3 batches) is exported with ``zkmargin contracts export``; the contracts are compiled
-with the pinned solc-js (the product's ``solc_compile``) and deployed on anvil
+The shared small proved exchange (tests/support/exchange.py: an options book of 10
+accounts, A=3 P=2 L=2 T=3 O=4 G=2 S=3, K=4: 3 batches) is exported with ``zkmargin
+contracts export``; the contracts are compiled with the pinned solc-js (the product's
+``solc_compile``) and deployed on anvil
 (tests/support/evm.py), then driven by raw JSON-RPC. The exchange is the adversary: each
 registry test forges one input the exchange chooses (the verifier, root, params hash,
 batch count, batchesRoot, a commitment at two indices) and asserts the refusal, on chain

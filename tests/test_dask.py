@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import ROOT, ZKMARGIN
-from tests.support.exchange import Exchange
+from tests.support.exchange import Book, plain_book
 from tests.support.tamper import audit_json
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
@@ -85,9 +85,16 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         c.stop()
 
 
-def prove_cmd(exchange: Exchange, out: Path, *extra: str) -> list[str]:
-    return [*ZKMARGIN, "prove", str(exchange.snapshot), "--params", str(exchange.params),
-            "--out", str(out), "--batch-size", "1", "--salt-secret", str(exchange.secret),
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    """A book without options proved at K = 1: the cluster runs, not the margin model,
+    are under test (``plain_book`` of tests/support/exchange.py)."""
+    return plain_book(tmp_path_factory.mktemp("plain"))
+
+
+def prove_cmd(book: Book, out: Path, *extra: str) -> list[str]:
+    return [*ZKMARGIN, "prove", str(book.snapshot), "--params", str(book.params),
+            "--out", str(out), "--batch-size", "1", "--salt-secret", str(book.secret),
             "--backend", "snarkjs", "--witness", "wasm", "--json", *extra]
 
 
@@ -104,10 +111,10 @@ def wait_until(cond: object, what: str, timeout: float = 600) -> None:
 
 
 def test_dask_cluster_proves_survives_a_lost_worker_and_a_lost_client(
-        exchange: Exchange, cluster: Cluster, tmp_path: Path) -> None:
+        book: Book, cluster: Cluster, tmp_path: Path) -> None:
     out = tmp_path / "art"
     # 1. the client is killed mid-run: what landed is kept
-    client = subprocess.Popen(prove_cmd(exchange, out, "--scheduler", cluster.address),
+    client = subprocess.Popen(prove_cmd(book, out, "--scheduler", cluster.address),
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True)
     wait_until(lambda: finished(out) >= 2 or client.poll() is not None, "two batches")
@@ -119,7 +126,7 @@ def test_dask_cluster_proves_survives_a_lost_worker_and_a_lost_client(
     assert len(kept) >= 2
 
     # 2. the same command resumes; a worker is killed mid-run, its batches run elsewhere
-    client = subprocess.Popen(prove_cmd(exchange, out, "--scheduler", cluster.address),
+    client = subprocess.Popen(prove_cmd(book, out, "--scheduler", cluster.address),
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True)
     wait_until(lambda: finished(out) >= len(kept) + 1 or client.poll() is not None,
@@ -136,9 +143,9 @@ def test_dask_cluster_proves_survives_a_lost_worker_and_a_lost_client(
 
     # 3. audited VALID, and the same root and totals as the local process pool
     doc = audit_json(out)
-    local = subprocess.run([*ZKMARGIN, "prove", str(exchange.snapshot), "--params",
-                            str(exchange.params), "--out", str(tmp_path / "local"),
-                            "--batch-size", "1", "--salt-secret", str(exchange.secret),
+    local = subprocess.run([*ZKMARGIN, "prove", str(book.snapshot), "--params",
+                            str(book.params), "--out", str(tmp_path / "local"),
+                            "--batch-size", "1", "--salt-secret", str(book.secret),
                             "--json"], cwd=ROOT, capture_output=True, text=True,
                            timeout=1800, check=False)
     assert local.returncode == 0, local.stderr
@@ -150,9 +157,9 @@ def test_dask_cluster_proves_survives_a_lost_worker_and_a_lost_client(
     assert doc["accounts"] == 10
 
 
-def test_unreachable_scheduler_is_a_clear_error(exchange: Exchange, tmp_path: Path) -> None:
+def test_unreachable_scheduler_is_a_clear_error(book: Book, tmp_path: Path) -> None:
     port = _free_port()
-    proc = subprocess.run(prove_cmd(exchange, tmp_path / "art", "--scheduler",
+    proc = subprocess.run(prove_cmd(book, tmp_path / "art", "--scheduler",
                                     f"tcp://127.0.0.1:{port}"), cwd=ROOT,
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 1

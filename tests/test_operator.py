@@ -2,8 +2,9 @@
 done and says how to resume, progress as log lines without a terminal, one run per
 directory, mismatches refused before any compiling, private files private.
 
-The runs prove the shared small exchange with K = 1 (10 batches) on the snarkjs backend
-and one worker, slow enough to be interrupted mid-run."""
+The runs prove a small book without options (``plain_book``: the shared exchange's 10
+accounts, A=2 P=2 L=3) with K = 1 (10 batches) on the snarkjs backend and one worker,
+slow enough to be interrupted mid-run; the private files are the shared exchange's."""
 
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ import psutil
 import pytest
 
 from tests.support.cli import ROOT, ZKMARGIN, zk
-from tests.support.exchange import Exchange
+from tests.support.exchange import Book, Exchange, plain_book
 
 pytestmark = [pytest.mark.circuit, pytest.mark.node, pytest.mark.slow]
 
 
-def prove_cmd(exchange: Exchange, out: Path, *extra: str) -> list[str]:
-    return [*ZKMARGIN, "prove", str(exchange.snapshot), "--params", str(exchange.params),
-            "--out", str(out), "--batch-size", "1", "--salt-secret", str(exchange.secret),
+def prove_cmd(book: Book, out: Path, *extra: str) -> list[str]:
+    return [*ZKMARGIN, "prove", str(book.snapshot), "--params", str(book.params),
+            "--out", str(out), "--batch-size", "1", "--salt-secret", str(book.secret),
             "--workers", "1", "--backend", "snarkjs", "--witness", "wasm", *extra]
 
 
@@ -46,16 +47,21 @@ def wait_for_batches(out: Path, count: int, proc: subprocess.Popen[str],
         time.sleep(0.2)
 
 
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
+    return plain_book(tmp_path_factory.mktemp("plain"))
+
+
 def descendants(pid: int) -> list[psutil.Process]:
     children: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
     return children
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "kill"])
-def test_killed_run_leaves_no_orphan_and_resumes(exchange: Exchange, tmp_path: Path,
+def test_killed_run_leaves_no_orphan_and_resumes(book: Book, tmp_path: Path,
                                                  sig: signal.Signals) -> None:
     out = tmp_path / "art"
-    proc = start(prove_cmd(exchange, out))
+    proc = start(prove_cmd(book, out))
     wait_for_batches(out, 1, proc)
     children = descendants(proc.pid)
     assert children  # the worker process (and its node tools) run
@@ -65,7 +71,7 @@ def test_killed_run_leaves_no_orphan_and_resumes(exchange: Exchange, tmp_path: P
     assert not alive, [p.cmdline() for p in alive]
     # the same command resumes: nothing finished is proved again, work files are gone
     before = {p: p.stat().st_mtime_ns for p in (out / "batches").glob("*/proof.json")}
-    done = subprocess.run(prove_cmd(exchange, out, "--json"), cwd=ROOT, capture_output=True,
+    done = subprocess.run(prove_cmd(book, out, "--json"), cwd=ROOT, capture_output=True,
                           text=True, timeout=1800, check=False)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -75,10 +81,10 @@ def test_killed_run_leaves_no_orphan_and_resumes(exchange: Exchange, tmp_path: P
     assert not (out / "private" / "work").exists()
 
 
-def test_ctrl_c_keeps_finished_batches_and_exits_130(exchange: Exchange,
+def test_ctrl_c_keeps_finished_batches_and_exits_130(book: Book,
                                                      tmp_path: Path) -> None:
     out = tmp_path / "art"
-    proc = start(prove_cmd(exchange, out))
+    proc = start(prove_cmd(book, out))
     wait_for_batches(out, 2, proc)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     _, stderr = proc.communicate(timeout=120)
@@ -90,9 +96,9 @@ def test_ctrl_c_keeps_finished_batches_and_exits_130(exchange: Exchange,
     assert not (out / "private" / "work").exists()
 
 
-def test_progress_is_logged_without_a_terminal(exchange: Exchange, tmp_path: Path) -> None:
+def test_progress_is_logged_without_a_terminal(book: Book, tmp_path: Path) -> None:
     env = {**os.environ, "ZKMARGIN_LOG_INTERVAL": "0"}
-    proc = subprocess.run(prove_cmd(exchange, tmp_path / "art"), cwd=ROOT, env=env,
+    proc = subprocess.run(prove_cmd(book, tmp_path / "art"), cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=1800, check=False)
     assert proc.returncode == 0, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("proved ")]
@@ -100,14 +106,14 @@ def test_progress_is_logged_without_a_terminal(exchange: Exchange, tmp_path: Pat
     assert lines[-1].startswith("proved 10/10 batches, ") and "accounts/s, ETA" in lines[-1]
 
 
-def test_a_second_run_into_the_same_directory_is_refused_at_once(exchange: Exchange,
+def test_a_second_run_into_the_same_directory_is_refused_at_once(book: Book,
                                                                  tmp_path: Path) -> None:
     out = tmp_path / "art"
-    first = start(prove_cmd(exchange, out))
+    first = start(prove_cmd(book, out))
     try:
         wait_for_batches(out, 1, first)
         t0 = time.monotonic()
-        second = subprocess.run(prove_cmd(exchange, out), cwd=ROOT, capture_output=True,
+        second = subprocess.run(prove_cmd(book, out), cwd=ROOT, capture_output=True,
                                 text=True, timeout=300, check=False)
         assert second.returncode == 1
         assert "another `zkmargin prove` is running in this directory" in second.stderr
@@ -117,13 +123,13 @@ def test_a_second_run_into_the_same_directory_is_refused_at_once(exchange: Excha
         first.wait(timeout=60)
 
 
-def test_other_batch_size_is_refused_before_compiling(exchange: Exchange,
+def test_other_batch_size_is_refused_before_compiling(book: Book,
                                                       tmp_path: Path) -> None:
     out = tmp_path / "art"
-    first = subprocess.run(prove_cmd(exchange, out), cwd=ROOT, capture_output=True,
+    first = subprocess.run(prove_cmd(book, out), cwd=ROOT, capture_output=True,
                            text=True, timeout=1800, check=False)
     assert first.returncode == 0, first.stderr
-    cmd = prove_cmd(exchange, out)
+    cmd = prove_cmd(book, out)
     cmd[cmd.index("--batch-size") + 1] = "2"
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300,
                           check=False)
@@ -132,8 +138,8 @@ def test_other_batch_size_is_refused_before_compiling(exchange: Exchange,
     assert "checking" not in proc.stderr and "batch circuit" not in proc.stderr
 
 
-def test_batch_size_zero_is_an_error(exchange: Exchange, tmp_path: Path) -> None:
-    proc = zk("prove", str(exchange.snapshot), "--params", str(exchange.params), "--out",
+def test_batch_size_zero_is_an_error(book: Book, tmp_path: Path) -> None:
+    proc = zk("prove", str(book.snapshot), "--params", str(book.params), "--out",
               str(tmp_path / "art"), "--batch-size", "0")
     assert proc.returncode == 2
     assert "must be a power of two (1, 2, 4, ...), got 0" in proc.stderr

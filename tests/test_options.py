@@ -476,3 +476,125 @@ def test_generate_tiers_only(tmp_path: Path) -> None:
     btc = block.balances[:, 1]
     assert (btc >= tiers["BTC"][0]).any()
     assert format_fixed(int(btc.max())) != "0"
+
+
+# --------------------------------------------------------------------------------------
+# generate --params: a book for an existing params file
+
+
+@pytest.fixture(scope="module")
+def sample_params(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The params of ``zkmargin params risk-arrays`` on the embedded sample market."""
+    from zkmargin.riskarrays import write_sample_market
+
+    tmp = tmp_path_factory.mktemp("sample")
+    market = write_sample_market(tmp / "market.json")
+    _run("params", "risk-arrays", str(market), "--out", str(tmp / "params.json"))
+    return tmp / "params.json"
+
+
+def test_generate_for_params_meets_the_share_and_checks(sample_params: Path,
+                                                        tmp_path: Path) -> None:
+    out, again = tmp_path / "book", tmp_path / "again"
+    args = ["--params", str(sample_params), "--accounts", "1000", "--seed", "9",
+            "--deficient-share", "0.07"]
+    result = _run("generate", *args, "--out", str(out))
+    snap = out / "snapshot.csv"
+    assert result.stdout == (f"wrote {snap} (1000 accounts; 3 assets, 2 perps, 8 options in "
+                             f"2 groups of {sample_params})\n")
+    assert sorted(p.name for p in out.iterdir()) == ["snapshot.csv"]  # the params stay put
+    _run("generate", *args, "--out", str(again))
+    assert snap.read_bytes() == (again / "snapshot.csv").read_bytes()  # deterministic
+    params = loads_params(sample_params.read_text())
+    header = snap.read_text().splitlines()[0].split(",")
+    assert header == ["account_id", "USDT", "BTC", "ETH", "BTC-PERP.qty", "BTC-PERP.cost",
+                      "ETH-PERP.qty", "ETH-PERP.cost",
+                      *(f"{o}.qty" for o in params.option_symbols)]
+    reports = [json.loads(_run("check", str(snap), "--params", str(sample_params), "--json",
+                               "--core", core).stdout) for core in ("reference", "vectorized")]
+    assert reports[0] == reports[1]
+    assert reports[0]["accounts"] == 1000
+    assert reports[0]["deficient"] == 70  # the requested share, exactly
+    block = next(iter(SnapshotReader(snap, params)))
+    sizes = block.options
+    assert (sizes > 0).any() and (sizes < 0).any()  # long and short options
+    btc, eth = sizes[:, :6], sizes[:, 6:]
+    assert (btc != 0).any() and (eth != 0).any()  # books in both groups
+    holders = (sizes != 0).any(axis=1)
+    assert 0.25 < holders.mean() < 0.45  # about a third hold options
+    # hedged books: a short BTC call with a long BTC group perp (the covered call)
+    calls = [j for j, o in enumerate(params.option_symbols) if o.startswith("BTC")
+             and o.endswith("-C")]
+    covered = (sizes[:, calls] < 0).any(axis=1) & (block.qty[:, 0] > 0)
+    assert covered.any()
+    # the group perp and the bracket perp are both traded, long and short
+    assert (block.qty > 0).any(axis=0).all() and (block.qty < 0).any(axis=0).all()
+
+
+def test_generate_for_params_in_jsonl_and_parquet(sample_params: Path, tmp_path: Path) -> None:
+    reports = []
+    for fmt in ("csv", "jsonl", "parquet"):
+        out = tmp_path / fmt
+        _run("generate", "--params", str(sample_params), "--accounts", "300", "--seed", "2",
+             "--format", fmt, "--out", str(out))
+        reports.append(json.loads(_run("check", str(out / f"snapshot.{fmt}"), "--params",
+                                       str(sample_params), "--json").stdout))
+    assert reports[0] == reports[1] == reports[2]
+    assert reports[0]["deficient"] == 3  # the default 1%
+
+
+@pytest.mark.parametrize("flag", [["--options", "4"], ["--tiers"], ["--assets", "3"],
+                                  ["--group-perps"], ["--scenarios", "16"]])
+def test_generate_for_params_refuses_market_flags(sample_params: Path, tmp_path: Path,
+                                                 flag: list[str]) -> None:
+    result = CliRunner().invoke(main, ["generate", "--params", str(sample_params),
+                                       "--accounts", "5", "--out", str(tmp_path / "g"), *flag])
+    assert result.exit_code == 2, result.output
+    assert (f"{flag[0]} shapes an invented market; with --params the market is the params "
+            "file's") in result.output
+    assert not (tmp_path / "g").exists()
+
+
+def test_generate_for_params_needs_a_cash_asset(tmp_path: Path) -> None:
+    doc = copy.deepcopy(PARAMS)
+    doc["assets"][0]["weight_bps"] = 9900
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps(doc))
+    out = tmp_path / "g"
+    result = CliRunner().invoke(main, ["generate", "--params", str(params), "--accounts", "5",
+                                       "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {params}, field assets: generate needs a cash "
+                                    "asset, one whose collateral weight is 10000 bps in every "
+                                    "tier")
+    assert "the weights (bps) are: USDT 9900, BTC 9500/9000/8000, ETH 9000" in result.stderr
+    assert not out.exists()
+
+
+def test_generate_for_params_refuses_bad_params_with_their_location(tmp_path: Path) -> None:
+    doc = copy.deepcopy(PARAMS)
+    doc["options"][1]["risk"] = ["1", "2"]
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps(doc))
+    result = CliRunner().invoke(main, ["generate", "--params", str(params), "--accounts", "5",
+                                       "--out", str(tmp_path / "g")])
+    assert result.exit_code == 1, result.output
+    assert f"error: {params}, field options[1].risk" in result.stderr
+    assert "has 2 values but the portfolio has 3 scenarios" in result.stderr
+    assert not (tmp_path / "g").exists()
+
+
+def test_generate_for_the_vector_params_is_exact_per_account(tmp_path: Path) -> None:
+    """The book of the options test circuit's params (the shared proved exchange's):
+    the share is met exactly by the reference core too, and the hand-made account
+    shapes of the vector's params are all generated."""
+    params_path = tmp_path / "p.json"
+    params_path.write_text(json.dumps(PARAMS))
+    _run("generate", "--params", str(params_path), "--accounts", "80", "--seed", "22",
+         "--deficient-share", "0.25", "--out", str(tmp_path))
+    params = loads_params(params_path.read_text())
+    block = next(iter(SnapshotReader(tmp_path / "snapshot.csv", params)))
+    excess = get_core("reference").excess(params, block)
+    assert sum(e < 0 for e in excess) == 20
+    assert (block.options != 0).any(axis=0).all()  # every option is held by someone
+    assert (block.balances[:, 0] < 0).any()  # a cash debt (a borrower or a deficit)

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli import ROOT, zk, zk_json
-from tests.support.exchange import BATCH_SIZE, Exchange, copy_artifacts
+from tests.support.exchange import BATCH_SIZE, Exchange, copy_artifacts, plain_book
 from tests.support.node import SNARKJS
 from tests.support.ptau import random_ptau
 from tests.support.tamper import audit_fails, audit_json, edit_json, rehash
@@ -256,12 +256,17 @@ def test_relabelled_development_setup_is_still_called_insecure(exchange: Exchang
 
 
 @pytest.fixture(scope="module")
-def ceremony(exchange: Exchange, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def ceremony(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A full phase-2 ceremony over a ptau with a random, discarded tau (standing in for
     a public phase 1): the exchange initialises, two independent parties contribute (each
-    with only the current zkey), a public beacon closes it, the exchange proves."""
+    with only the current zkey), a public beacon closes it, the exchange proves.
+
+    The book is the plain one (``plain_book``: A=2 P=2 L=3, the circuit batch-test): the
+    ceremony and ``snarkjs zkey verify`` cost time in proportion to the circuit, and the
+    trust chain is the same for every shape."""
     d = tmp_path_factory.mktemp("ceremony")
-    shape = ("--params", str(exchange.params), "--batch-size", str(BATCH_SIZE))
+    book = plain_book(d / "book")
+    shape = ("--params", str(book.params), "--batch-size", str(BATCH_SIZE))
     ptau = random_ptau(14, d / "phase1.ptau")
     init = zk("ceremony", "init", *shape, "--ptau", str(ptau), "--out", str(d / "c0.zkey"))
     assert init.returncode == 0, init.stderr
@@ -275,10 +280,14 @@ def ceremony(exchange: Exchange, tmp_path_factory: pytest.TempPathFactory) -> di
     chain = json.loads(zk("ceremony", "verify", str(d / "final.zkey"), *shape, "--ptau",
                           str(ptau), "--json").stdout)
     art = d / "art"
-    zk_json("prove", str(exchange.snapshot), "--params", str(exchange.params), "--out",
-            str(art), "--batch-size", str(BATCH_SIZE), "--salt-secret", str(exchange.secret),
+    zk_json("prove", str(book.snapshot), "--params", str(book.params), "--out",
+            str(art), "--batch-size", str(BATCH_SIZE), "--salt-secret", str(book.secret),
             "--zkey", str(d / "final.zkey"), "--ptau", str(ptau))
-    return {"dir": d, "ptau": ptau, "h1": h1, "h2": h2, "chain": chain, "art": art}
+    committed = zk_json("commit", str(book.snapshot), "--params", str(book.params), "--out",
+                        str(d / "committed"), "--batch-size", str(BATCH_SIZE),
+                        "--salt-secret", str(book.secret))
+    return {"dir": d, "ptau": ptau, "h1": h1, "h2": h2, "chain": chain, "art": art,
+            "book": book, "root": committed["root"]}
 
 
 def test_ceremony_chain_lists_every_contribution(ceremony: dict[str, Any]) -> None:
@@ -289,8 +298,8 @@ def test_ceremony_chain_lists_every_contribution(ceremony: dict[str, Any]) -> No
     assert [c["hash"] for c in chain[:2]] == [ceremony["h1"], ceremony["h2"]]
 
 
-def test_ceremony_audit_with_ptau_and_expected_contributions(ceremony: dict[str, Any],
-                                                             exchange: Exchange) -> None:
+def test_ceremony_audit_with_ptau_and_expected_contributions(ceremony: dict[str, Any]
+                                                             ) -> None:
     doc = audit_json(ceremony["art"], "--ptau", str(ceremony["ptau"]),
                      "--expect-contribution", ceremony["h1"],
                      "--expect-contribution", ceremony["h2"])
@@ -299,8 +308,8 @@ def test_ceremony_audit_with_ptau_and_expected_contributions(ceremony: dict[str,
     assert trust["phase1"]["checked"] is True and trust["phase2"]["checked"] is True
     assert trust["phase2"]["independent_contributions"] == [ceremony["h1"], ceremony["h2"]]
     assert trust["independently_set_up"] is True and doc["insecure_setup"] is False
-    # the same books as the development-key proofs of the shared exchange
-    assert doc["root"] == manifest_of(exchange.art)["root"]
+    # the book's root, as `zkmargin commit` computes it from the snapshot and the secret
+    assert doc["root"] == ceremony["root"]
     text = zk("audit", str(ceremony["art"]), "--ptau", str(ceremony["ptau"]),
               "--expect-contribution", ceremony["h1"]).stdout
     assert "phase 1     verified against the given ptau" in text
@@ -334,12 +343,12 @@ def test_another_ptau_fails_the_setup_check(ceremony: dict[str, Any], tmp_path: 
 
 
 def test_exchange_as_sole_contributor_is_not_independent(ceremony: dict[str, Any],
-                                                         exchange: Exchange,
                                                          tmp_path: Path) -> None:
     """`prove --ptau` alone: the exchange is the only phase-2 contributor. snarkjs calls
     the key fine ("ZKey Ok!"), and the audit says so, but never calls it independent."""
     art = tmp_path / "art"
-    zk_json("prove", str(exchange.snapshot), "--params", str(exchange.params), "--out",
+    book = ceremony["book"]
+    zk_json("prove", str(book.snapshot), "--params", str(book.params), "--out",
             str(art), "--batch-size", str(BATCH_SIZE), "--ptau", str(ceremony["ptau"]))
     man = Manifest.read(art / "manifest.json")
     assert man.setup.kind == "single-party" and len(man.setup.contributions) == 1
@@ -357,16 +366,24 @@ def test_exchange_as_sole_contributor_is_not_independent(ceremony: dict[str, Any
 
 
 def _two_asset_holder(exchange: Exchange, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    """An inclusion file of an account holding both assets (labels can be swapped)."""
+    """An inclusion file of an account holding the first two assets, in different
+    amounts (their labels can be swapped)."""
     for n in range(10):
         out = tmp_path / f"acct-{n}.json"
         assert zk("inclusion", "export", str(exchange.art), "--account",
                   f"acct-{n:09d}", "--out", str(out)).returncode == 0
         doc = json.loads(out.read_text())
-        values = list(doc["balances"].values())
-        if len(set(values)) == len(values) and all(float(v) != 0 for v in values):
+        values = list(doc["balances"].values())[:2]
+        if len(set(values)) == 2 and all(float(v) != 0 for v in values):
             return out, doc
     raise AssertionError("no account holds two different non-zero balances")
+
+
+def _swap_first_two(balances: dict[str, str]) -> tuple[str, str, dict[str, str]]:
+    """The labels of the first two balances, and the balances with those labels swapped
+    (the values keep their committed order)."""
+    (a, va), (b, vb), *rest = balances.items()
+    return a, b, {b: va, a: vb, **dict(rest)}
 
 
 def _fails(file: Path, check: str, *args: str) -> str:
@@ -380,19 +397,17 @@ def test_relabelled_balances_are_refused(exchange: Exchange, tmp_path: Path) -> 
     """The committed slots say (USDT, BTC) = (40, 3); the file shows BTC 40, USDT 3: the
     values keep their committed order (so the leaf still matches) under swapped labels."""
     path, doc = _two_asset_holder(exchange, tmp_path)
-    (a, va), (b, vb) = doc["balances"].items()
-    doc["balances"] = {b: va, a: vb}
+    a, b, doc["balances"] = _swap_first_two(doc["balances"])
     path.write_text(json.dumps(doc))
     err = _fails(path, "labels")
-    assert f"the file labels its balances ['{b}', '{a}']" in err
+    assert f"the file labels its balances ['{b}', '{a}'" in err
 
 
 def test_relabelled_params_are_refused(exchange: Exchange, tmp_path: Path) -> None:
     """The exchange also swaps the symbols in the embedded params: they no longer hash to
     the params hash; and if it rewrites that hash too, the published one tells."""
     path, doc = _two_asset_holder(exchange, tmp_path)
-    (a, va), (b, vb) = doc["balances"].items()
-    doc["balances"] = {b: va, a: vb}
+    _, _, doc["balances"] = _swap_first_two(doc["balances"])
     assets = doc["params"]["assets"]
     assets[0]["symbol"], assets[1]["symbol"] = assets[1]["symbol"], assets[0]["symbol"]
     path.write_text(json.dumps(doc))
@@ -400,7 +415,7 @@ def test_relabelled_params_are_refused(exchange: Exchange, tmp_path: Path) -> No
     forged = loads_params(json.dumps(doc["params"]))
     shape = CircuitShape.for_params(forged, 1)
     published = doc["params_hash"]
-    doc["params_hash"] = str(params_hash(shape, circuit_params(forged, shape.brackets)))
+    doc["params_hash"] = str(params_hash(shape, circuit_params(forged, shape)))
     path.write_text(json.dumps(doc))
     _fails(path, "params", "--params-hash", published)
     _fails(path, "artifacts", "--artifacts", str(exchange.art))
@@ -421,7 +436,7 @@ def test_an_account_cannot_pose_as_a_subtree(tmp_path: Path) -> None:
                       {"max_notional": None, "mmr_ppm": 10000}]}]}
     params = loads_params(json.dumps(params_doc))
     shape = CircuitShape.for_params(params, 2)
-    ph = params_hash(shape, circuit_params(params, shape.brackets))
+    ph = params_hash(shape, circuit_params(params, shape))
     salt = 12345
     whale = account_leaf(id_hash(account_id_digest("whale"), salt), [40 * 10**8], [0], [0])
     fake = account_leaf(whale, [0], [0], [0])  # the exchange's zero account "posing"

@@ -176,8 +176,21 @@ def check(
     click.echo(text if as_json else report.render(str(snapshot), str(params_path)))
 
 
+#: The options of `generate` that shape the market it invents; --params replaces them all.
+_MARKET_OPTIONS = ("assets", "perps", "brackets", "n_options", "groups", "scenarios", "tiers",
+                   "group_perps")
+
+
 @main.command()
 @click.option("--accounts", type=click.IntRange(min=1), required=True, help="Number of accounts.")
+@click.option("--params", "params_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Write a book for this existing params file (e.g. one of `zkmargin params "
+                   "risk-arrays`) instead of inventing a market: only OUT/snapshot.<format> "
+                   "is written, with a column for every asset, perp and option of the file. "
+                   "The file needs a cash asset (weight 10000 bps in every tier), whose "
+                   "balance sets each account's margin. Not with --assets, --perps, "
+                   "--brackets, --options, --groups, --scenarios, --tiers, --group-perps.")
 @click.option("--assets", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Assets: USDT, BTC, ETH, USDC, SOL, BNB, XRP, DOGE, then long-tail TKNnn.")
 @click.option("--perps", type=click.IntRange(0, 64), default=4, show_default=True,
@@ -208,27 +221,43 @@ def check(
               show_default=True,
               help="Snapshot file format (parquet: decimal128(19, 8) value columns).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for snapshot.<format> and params.json.")
+              help="Directory for snapshot.<format> and params.json (with --params: "
+                   "snapshot.<format> only).")
 @click.option("--force", is_flag=True, help="Overwrite existing files in --out.")
 @reports_errors
 def generate(
     accounts: int, assets: int, perps: int, brackets: int, seed: int, borrow_share: float,
     deficient_share: float, fmt: str, out: Path, force: bool, n_options: int = 0,
     groups: int = 2, scenarios: int = 16, tiers: bool = False, group_perps: bool = False,
+    params_path: Path | None = None,
 ) -> None:
     """Write a realistic synthetic exchange: OUT/snapshot.csv and OUT/params.json.
 
     Deterministic for a seed; streams rows, so --accounts 1000000 runs in bounded memory.
     With --options: option books (long, naked short, spreads, hedged with spot or a group
     perp) and their portfolio groups and scenarios in params.json.
+
+    \b
+    With --params FILE: a book for those params (the same kinds of accounts, option books
+    in every group that has options), OUT/snapshot.<format> only; for example
+      zkmargin params risk-arrays market.json --out params.json
+      zkmargin generate --params params.json --accounts 1000 --out book/
     """
     from zkmargin.generate import GenerateOptions
-    from zkmargin.generate import generate as run
 
-    if perps > assets:
+    if params_path is not None:
+        ctx = click.get_current_context()
+        given = [name for name in _MARKET_OPTIONS
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            shown = "--" + given[0].removeprefix("n_").replace("_", "-")
+            raise click.UsageError(f"{shown} shapes an invented market; with --params the "
+                                   "market is the params file's")
+    elif perps > assets:
         raise click.BadParameter(f"at most --assets ({assets}) perps, got {perps}",
                                  param_hint="--perps")
-    targets = [out / f"snapshot.{fmt}", out / "params.json"]
+    snap_target = out / f"snapshot.{fmt}"
+    targets = [snap_target] if params_path is not None else [snap_target, out / "params.json"]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not force:
         raise Failure(f"{', '.join(existing)} already exist; pass --force to overwrite")
@@ -237,15 +266,40 @@ def generate(
                            options=n_options, groups=groups, scenarios=scenarios, tiers=tiers,
                            group_perps=group_perps)
     try:
-        opts.validate()
+        opts.validate_book() if params_path is not None else opts.validate()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if params_path is not None:
+        _generate_for(params_path, out, opts, fmt)
+        return
+    from zkmargin.generate import generate as run
+
     try:
         with progress_if(True, "generating accounts", total=accounts) as advance:
             snap, par = run(out, opts, fmt=fmt, progress=advance)
     except OSError as exc:
         raise Failure(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
     click.echo(f"wrote {snap} ({accounts} accounts) and {par}")
+
+
+def _generate_for(params_path: Path, out: Path, opts: Any, fmt: str) -> None:
+    """`generate --params`: the book of an existing params file."""
+    from zkmargin.generate import check_book_params, generate_for
+    from zkmargin.params import load_params
+
+    params = load_params(params_path)
+    check_book_params(params, str(params_path))  # before any file is written
+    try:
+        with progress_if(True, "generating accounts", total=opts.accounts) as advance:
+            snap = generate_for(params, out, opts, file=str(params_path), fmt=fmt,
+                                progress=advance)
+    except OSError as exc:
+        raise Failure(f"{out}: cannot write the output files: {exc.strerror or exc}") from None
+    parts = [f"{len(params.assets)} assets", f"{len(params.perps)} perps"]
+    if params.options:
+        parts.append(f"{len(params.options)} options in {len(params.groups)} groups")
+    click.echo(f"wrote {snap} ({opts.accounts} accounts; {', '.join(parts)} of "
+               f"{params_path})")
 
 
 @main.group()
@@ -654,8 +708,9 @@ def inclusion() -> None:
 def inclusion_export(directory: Path, account_id: str, out: Path) -> None:
     """Write the inclusion proof of one account of the artifact DIRECTORY.
 
-    It holds the account's id, salt, balances and positions, leaf, path to the root, batch
-    index and count, root and params hash: nothing about any other account.
+    It holds the account's id, salt, balances, perp positions and option positions, the
+    published params, leaf, path to the root, batch index and count, root and params hash:
+    nothing about any other account.
     """
     from zkmargin.verifier.inclusion import export
 
@@ -694,12 +749,21 @@ def _hex_root(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 @reports_errors
 def inclusion_verify(file: Path, root: int | None, expected_params_hash: int | None,
                      directory: Path | None, as_json: bool = False) -> None:
-    """Check that the account in FILE, with the balances written in it, is in the root.
+    """Check that the account in FILE, with the balances, perp positions and option
+    positions written in it, is in the root; then show the account as committed.
 
     \b
     The file's own root and params hash prove nothing: pass the published ones (--root,
     --params-hash), or --artifacts DIR to compare with the published artifacts and verify
     the account's batch proof too.
+
+    \b
+    Nothing is shown before the leaf (id, salt and every value, option sizes included)
+    leads to the root. Then the holder's view: the holdings, and the margin recomputed
+    from them under the hashed params (docs/margin.md): equity, requirement with its
+    parts (maintenance MM of each bracket perp, portfolio margin PM of each group: its
+    worst scenario or its short-option minimum), excess and status (margin-sufficient or
+    margin-deficient with the shortfall).
     """
     from zkmargin.verifier.inclusion import InclusionError, verify
 
@@ -714,7 +778,7 @@ def inclusion_verify(file: Path, root: int | None, expected_params_hash: int | N
         click.echo(json.dumps(verdict.to_json()))
         return
     click.echo(verdict.sentence())
-    click.echo("\n".join(verdict.facts()))
+    click.echo("\n".join([*verdict.holdings(), *verdict.facts()]))
 
 
 @inclusion.command("page")
@@ -760,17 +824,49 @@ def circuit() -> None:
 
 
 @circuit.command("info")
-@click.option("--assets", type=click.IntRange(1, 64), required=True, help="A: assets.")
-@click.option("--perps", type=click.IntRange(0, 64), required=True, help="P: perps.")
-@click.option("--brackets", type=click.IntRange(2, 16), required=True,
-              help="L: brackets per perp (shorter tables are padded; at least 2).")
+@click.option("--params", "params_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None,
+              help="Take the shape from this params file, as `prove` does (not with the "
+                   "shape flags below).")
+@click.option("--assets", type=click.IntRange(1, 64), default=None,
+              help="A: assets (collateral balances per account).")
+@click.option("--perps", type=click.IntRange(0, 64), default=None,
+              help="P: perps, bracket perps and group perps together.")
+@click.option("--brackets", type=click.IntRange(2, 16), default=None,
+              help="L: maintenance brackets per perp (shorter tables are padded; at least "
+                   "2).")
+@click.option("--tiers", type=click.IntRange(1, 16), default=None,  # MAX_TIERS
+              help="T: collateral tiers per asset, the most any asset has (default 1: one "
+                   "weight per asset).")
+@click.option("--options", "n_options", type=click.IntRange(0, 240), default=None,
+              help="O: options (default 0). Options need --groups and --scenarios.")
+@click.option("--groups", type=click.IntRange(min=0), default=None,
+              help="G: portfolio groups, each margined on its worst scenario (default 0).")
+@click.option("--scenarios", type=click.IntRange(0, 32), default=None,  # MAX_SCENARIOS
+              help="S: scenarios of the risk arrays (default 0; CME SPAN has 16).")
 @click.option("--batch-size", type=PowerOfTwo(), default=4, show_default=True,
               help="K: accounts per batch proof, a power of two.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @reports_errors
-def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
+def circuit_info_cmd(params_path: Path | None, assets: int | None, perps: int | None,
+                     brackets: int | None, tiers: int | None, n_options: int | None,
+                     groups: int | None, scenarios: int | None, batch_size: int,
                      as_json: bool) -> None:
-    """Constraints (total, per account, per batch), wires and the ptau power needed.
+    """Constraints (total, per account, per batch), wires and the ptau power needed, for
+    the batch circuit Batch(A, P, L, T, O, G, S, K).
+
+    \b
+    The shape comes from a params file (--params, exactly the circuit `prove` uses) or
+    from the flags: --assets, --perps and --brackets are required, the rest default to a
+    book without tiers, options or portfolio groups. An account costs constraints for
+    each asset (times its tiers), each perp (times its brackets), each option, and each
+    group's scan over the scenarios (every perp and option in every group and scenario).
+    \b
+    Examples:
+      zkmargin circuit info --assets 8 --perps 4 --brackets 4 --batch-size 16
+      zkmargin circuit info --assets 3 --perps 2 --brackets 3 --tiers 3 --options 8 \\
+          --groups 2 --scenarios 16 --batch-size 8
+      zkmargin circuit info --params params.json --batch-size 8
 
     Compiles the circuit (cached under .cache/circuits, keyed by sources, shape and compiler
     version) and a one-account twin to split per-account from per-batch constraints.
@@ -778,12 +874,33 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
     from zkmargin.prover.info import circuit_info
     from zkmargin.statement import CircuitShape
 
-    info = circuit_info(CircuitShape(assets, perps, brackets, batch_size.bit_length() - 1))
+    flags = {"--assets": assets, "--perps": perps, "--brackets": brackets, "--tiers": tiers,
+             "--options": n_options, "--groups": groups, "--scenarios": scenarios}
+    if params_path is not None:
+        given = [name for name, v in flags.items() if v is not None]
+        if given:
+            raise click.UsageError(f"{given[0]}: the shape comes from --params; give "
+                                   "either --params or the shape flags")
+        from zkmargin.params import load_params
+
+        shape = CircuitShape.for_params(load_params(params_path), batch_size)
+    else:
+        missing = [n for n in ("--assets", "--perps", "--brackets") if flags[n] is None]
+        if missing:
+            raise click.UsageError(f"missing {', '.join(missing)} (or --params FILE)")
+        if assets is None or perps is None or brackets is None:  # for the type checker
+            raise AssertionError("unreachable")
+        try:
+            shape = CircuitShape(assets, perps, brackets, batch_size.bit_length() - 1,
+                                 tiers=tiers or 1, options=n_options or 0,
+                                 groups=groups or 0, scenarios=scenarios or 0)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    info = circuit_info(shape)
     if as_json:
         click.echo(json.dumps(info.to_json()))
         return
-    click.echo(f"batch circuit A={assets} P={perps} L={brackets} K={batch_size} "
-               f"(id {info.circuit_id})")
+    click.echo(f"batch circuit {shape.describe()} (id {info.circuit_id})")
     click.echo(f"  constraints        {info.constraints:>12,}")
     click.echo(f"  per account        {info.per_account:>12,}  (subtree hashing included)")
     click.echo(f"  per batch overhead {info.batch_overhead:>12,}  (parameters, commitment)")
@@ -792,42 +909,78 @@ def circuit_info_cmd(assets: int, perps: int, brackets: int, batch_size: int,
                "constraints + public + 1)")
 
 
+def _options_holder(snapshot: Path, params_path: Path) -> str:
+    """The first account of ``snapshot`` holding an option (a short one if any account
+    has one): the demo's account holder."""
+    from zkmargin.params import load_params
+    from zkmargin.snapshot import SnapshotReader
+
+    first_long: str | None = None
+    for block in SnapshotReader(snapshot, load_params(params_path)):
+        for n, acct in enumerate(block.ids):
+            row = block.options[n]
+            if (row < 0).any():
+                return acct
+            if first_long is None and (row != 0).any():
+                first_long = acct
+    if first_long is None:
+        raise Failure(f"{snapshot}: no account holds an option")
+    return first_long
+
+
 @main.command()
 @click.option("--accounts", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               default=Path("demo-out"), show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--batch-size", type=PowerOfTwo(), default=8, show_default=True)
+@reports_errors
 def demo(accounts: int, out: Path, seed: int, batch_size: int) -> None:
-    """Run the main job end to end on an embedded default: generate, check, prove, audit,
-    and one account holder's inclusion proof.
+    """Run the main job end to end on an options book: risk arrays of the embedded sample
+    market, a generated book, check, prove, audit, and one account holder's inclusion
+    proof (an account holding options).
+
+    \b
+    The sample market: USDT, BTC (3 collateral tiers), ETH; a BTC group perp and an
+    ETH-PERP with 3 brackets; 6 BTC and 2 ETH options in two portfolio groups under CME
+    SPAN's 16 scenarios: the circuit A=3 P=2 L=3 T=3 O=8 G=2 S=16.
 
     Uses the INSECURE development setup (generated locally and cached under .cache/), so
     the first run also compiles the circuit and sets up its keys; later runs reuse them.
     """
     import shutil
 
+    from zkmargin.riskarrays import write_sample_market
+
     ctx = click.get_current_context()
-    click.echo(f"== 1/5 generate {accounts} synthetic accounts into {out}/")
-    ctx.invoke(generate, accounts=accounts, assets=8, perps=4, brackets=4, seed=seed,
-               borrow_share=0.15, deficient_share=0.01, fmt="csv", out=out, force=True)
-    click.echo("== 2/5 check margin (exact core)")
-    ctx.invoke(check, snapshot=out / "snapshot.csv", params_path=out / "params.json",
-               as_json=False, out=out / "check.json", fmt=None, core="vectorized")
+    out.mkdir(parents=True, exist_ok=True)
+    market, params_path, snapshot = out / "market.json", out / "params.json", \
+        out / "snapshot.csv"
+    click.echo(f"== 1/6 risk parameters: Black-76 risk arrays of the sample market "
+               f"({market})")
+    write_sample_market(market)
+    ctx.invoke(params_risk_arrays, market=market, out=params_path)
+    click.echo(f"\n== 2/6 generate {accounts} synthetic accounts with options into {out}/")
+    ctx.invoke(generate, accounts=accounts, params_path=params_path, seed=seed,
+               borrow_share=0.15, deficient_share=0.03, fmt="csv", out=out, force=True)
+    click.echo("\n== 3/6 check margin (exact core)")
+    ctx.invoke(check, snapshot=snapshot, params_path=params_path, as_json=False,
+               out=out / "check.json", fmt=None, core="vectorized")
     artifacts = out / "artifacts"
     shutil.rmtree(artifacts, ignore_errors=True)  # a fresh run; the keys stay cached
-    click.echo(f"\n== 3/5 prove every account in batches of {batch_size} "
+    click.echo(f"\n== 4/6 prove every account in batches of {batch_size} "
                "(first run: compile + INSECURE dev setup, then cached)")
-    ctx.invoke(prove, snapshot=out / "snapshot.csv", params_path=out / "params.json",
-               out=artifacts, batch_size=batch_size, workers=None, backend=None, engine="auto",
-               ptau=None, zkey=None, dev_setup=True, salt_secret=None, fmt=None,
-               scheduler=None, as_json=False)
-    click.echo("\n== 4/5 audit the artifacts (what an auditor runs)")
+    ctx.invoke(prove, snapshot=snapshot, params_path=params_path, out=artifacts,
+               batch_size=batch_size, workers=None, backend=None, engine="auto", ptau=None,
+               zkey=None, dev_setup=True, salt_secret=None, fmt=None, scheduler=None,
+               as_json=False)
+    click.echo("\n== 5/6 audit the artifacts (what an auditor runs)")
     ctx.invoke(audit, directory=artifacts, as_json=False, policy="report", impl="fast",
                ptau=None, expected=())
-    holder = "acct-000000000"
+    holder = _options_holder(snapshot, params_path)
     proof_file = out / f"inclusion-{holder}.json"
-    click.echo(f"\n== 5/5 inclusion proof of {holder} (what the account holder runs)")
+    click.echo(f"\n== 6/6 inclusion proof of {holder}, who holds options (what the account "
+               "holder runs)")
     ctx.invoke(inclusion_export, directory=artifacts, account_id=holder, out=proof_file)
     ctx.invoke(inclusion_verify, file=proof_file, root=None, expected_params_hash=None,
                directory=artifacts)

@@ -14,6 +14,13 @@ default) through :mod:`zkmargin.riskarrays`; books that are long, naked short, v
 spreads, or hedged (covered calls, protective puts) with spot or a group perp
 (``--group-perps``). ``--tiers`` gives the non-stable assets 3 collateral tiers.
 
+``--params FILE`` (:func:`generate_for`) writes a book for an existing params file (for
+example one of ``zkmargin params risk-arrays``) with the same logic, for whatever the
+params hold: balances of every asset (tiers as the params say), perps, and option books
+in every group that has options (hedged with the group's perp or its underlying asset,
+when the params have them). The accounts' margin is moved with a cash asset: the first
+asset whose collateral weight is 10000 bps in every tier.
+
 Rows stream to disk block by block: memory is bounded by the block size.
 """
 
@@ -31,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from zkmargin.atomic import atomic_text
+from zkmargin.errors import InputError
 from zkmargin.fixed import SCALE, format_fixed, parse_fixed
 from zkmargin.margin.model import AccountBlock
 from zkmargin.margin.vectorized import VectorizedCore
@@ -76,18 +84,22 @@ class GenerateOptions:
     tiers: bool = False
     group_perps: bool = False
 
-    def validate(self) -> None:
+    def validate_book(self) -> None:
+        """The options a book for given params uses: accounts and shares."""
         if self.accounts < 1:
             raise ValueError(f"--accounts must be at least 1, got {self.accounts}")
+        for name, v in (("borrow", self.borrow_share), ("deficient", self.deficient_share)):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"--{name}-share must be in 0..1, got {v}")
+
+    def validate(self) -> None:
+        self.validate_book()
         if not 1 <= self.assets <= 64:
             raise ValueError(f"--assets must be in 1..64, got {self.assets}")
         if not 0 <= self.perps <= min(self.assets, 64):
             raise ValueError(f"--perps must be in 0..{min(self.assets, 64)}, got {self.perps}")
         if not 1 <= self.brackets <= 10:
             raise ValueError(f"--brackets must be in 1..10, got {self.brackets}")
-        for name, v in (("borrow", self.borrow_share), ("deficient", self.deficient_share)):
-            if not 0.0 <= v <= 1.0:
-                raise ValueError(f"--{name}-share must be in 0..1, got {v}")
         if not 0 <= self.options <= MAX_OPTIONS:
             raise ValueError(f"--options must be in 0..{MAX_OPTIONS}, got {self.options}")
         if not 1 <= self.scenarios <= MAX_SCENARIOS:
@@ -246,14 +258,45 @@ def _with_portfolio(params: RiskParams, opts: GenerateOptions) -> RiskParams:
                         "<generated market>")
 
 
+_TYPICAL = {sym: units for sym, _, _, units, _ in _MAJORS}
+#: The typical notional (USD) of a perp whose base is not one of the params' assets.
+_TYPICAL_NOTIONAL = 5_000.0
+
+
 def _typical_units(params: RiskParams) -> npt.NDArray[np.float64]:
+    """A typical holding of each asset, in units: the majors' own, else about 500 USD."""
+    return np.array([_TYPICAL.get(a.symbol, max(1.0, 500.0 / (a.price / SCALE)))
+                     for a in params.assets])
+
+
+def _asset_named(params: RiskParams, *names: str | None) -> int | None:
+    """The index of the first asset called one of ``names``, or None."""
+    for name in names:
+        if name is not None and name in params.asset_symbols:
+            return params.asset_symbols.index(name)
+    return None
+
+
+def _perp_units(params: RiskParams, typical: npt.NDArray[np.float64]
+                ) -> npt.NDArray[np.float64]:
+    """A typical size of each perp, in contracts: its base asset's typical holding (the
+    base is the symbol before ``-PERP``, or the perp's group), else 5000 USD at its mark."""
     out = []
-    for i, a in enumerate(params.assets):
-        if i < len(_MAJORS):
-            out.append(_MAJORS[i][3])
-        else:
-            out.append(max(1.0, 500.0 / (a.price / SCALE)))
+    for p in params.perps:
+        base = _asset_named(params, p.symbol.split("-PERP")[0], p.group)
+        out.append(float(typical[base]) if base is not None
+                   else _TYPICAL_NOTIONAL / (p.mark / SCALE))
     return np.array(out)
+
+
+def cash_asset(params: RiskParams) -> int | None:
+    """The asset generate moves to set an account's margin: the first whose collateral
+    weight is 10000 bps in every tier (a holding and a debt then count at full value, so
+    a move shifts E linearly). None when there is none."""
+    for i, a in enumerate(params.assets):
+        if all(t.weight_bps == WEIGHT_ONE for t in a.tiers):
+            return i
+    return None
 
 
 def _block(
@@ -262,7 +305,7 @@ def _block(
     n_a, n_p = len(params.assets), len(params.perps)
     typical = _typical_units(params)
     held = rng.random((n, n_a)) < np.where(np.arange(n_a) < 3, 0.7, 0.25)
-    held[:, 0] = True  # everybody has a USDT line (possibly zero after adjustment)
+    held[:, _cash(params)] = True  # everybody has a cash line (maybe 0 after adjustment)
     amount = rng.lognormal(0.0, 1.5, (n, n_a)) * typical
     borrower = rng.random(n) < opts.borrow_share
     borrow_asset = rng.integers(0, n_a, n)
@@ -273,10 +316,9 @@ def _block(
     qty_units = np.zeros((n, n_p), dtype=np.int64)
     cost_units = np.zeros((n, n_p), dtype=np.int64)
     if n_p:
-        base_of = [params.asset_symbols.index(p.symbol.split("-PERP")[0]) for p in params.perps]
         has = rng.random((n, n_p)) < 0.3
         lev = rng.lognormal(0.5, 1.0, (n, n_p))
-        q = typical[base_of] * lev * rng.choice([-1.0, 1.0], (n, n_p))
+        q = _perp_units(params, typical) * lev * rng.choice([-1.0, 1.0], (n, n_p))
         qty_units = np.where(has, np.round(q * 1e4).astype(np.int64) * 10_000, 0)
         marks = np.array([p.mark for p in params.perps], dtype=np.float64)
         entry = marks * (1 + rng.normal(0, 0.04, (n, n_p)))
@@ -300,11 +342,14 @@ def _option_books(
 ) -> None:
     """Option books for about a third of the accounts, in place: long (0), naked short
     (1), a vertical spread (2: long one, short another), or hedged (3: a short call with
-    long spot or a long group perp, a long put with long spot)."""
+    long spot or a long group perp, a long put with long spot), in the groups that have
+    options. A group's underlying is the asset named like the group or like its options'
+    symbols before the first ``-`` (none: contracts are sized 1, no spot hedge)."""
     n = bal.shape[0]
-    groups = params.groups
+    groups = [g for g in params.groups if any(o.group == g for o in params.options)]
     members = [[j for j, o in enumerate(params.options) if o.group == g] for g in groups]
-    under = [params.asset_symbols.index(g) for g in groups]
+    under = [_asset_named(params, g, params.options[legs[0]].symbol.split("-")[0])
+             for g, legs in zip(groups, members, strict=True)]
     perp_of = [next((i for i, p in enumerate(params.perps) if p.group == g), -1)
                for g in groups]
     has = np.asarray(rng.random(n)) < 0.35
@@ -317,7 +362,9 @@ def _option_books(
         g = int(grp[k])
         legs = members[g]
         leg1 = legs[int(pick1[k] * len(legs))]
-        units = round(float(size[k]) * float(typical[under[g]]) * 100) * 1_000_000 or 1_000_000
+        base = under[g]
+        per = float(typical[base]) if base is not None else 1.0
+        units = round(float(size[k]) * per * 100) * 1_000_000 or 1_000_000
         kind = int(book[k])
         if kind == 0:
             opt[k, leg1] += units
@@ -334,28 +381,36 @@ def _option_books(
             if call and i >= 0:
                 qty[k, i] = units
                 cost[k, i] = units * params.perps[i].mark // SCALE
-            else:
-                bal[k, under[g]] += units
+            elif base is not None:
+                bal[k, base] += units
 
 
 def _adjust(
     params: RiskParams, block: AccountBlock, deficient: npt.NDArray[np.bool_]
 ) -> AccountBlock:
-    """Move USDT (asset 0) so ``deficient`` accounts have E < R and the others E >= R."""
-    usdt = params.assets[0]
-    per_unit = 100 * usdt.price * WEIGHT_ONE  # dE per 1e-8 USDT (weight 1 both sides)
-    assert usdt.weight_bps == WEIGHT_ONE
+    """Move the cash asset (USDT for generated params, :func:`cash_asset`) so
+    ``deficient`` accounts have E < R and the others E >= R."""
+    c = _cash(params)
+    cash = params.assets[c]
+    per_unit = 100 * cash.price * WEIGHT_ONE  # dE per 1e-8 units (weight 1 both sides)
     excess = VectorizedCore().excess(params, block)
     bal = block.balances.copy()
-    cushion = SCALE * 10  # 10 USDT
+    cushion = SCALE * 10  # 10 units of cash
     for j, e in enumerate(excess):
         if deficient[j]:
             if e >= 0:  # lower E below R by (excess + cushion)
-                bal[j, 0] -= e // per_unit + 1 + cushion
+                bal[j, c] -= e // per_unit + 1 + cushion
         elif e < 0:
-            bal[j, 0] += -(e // per_unit) + cushion
+            bal[j, c] += -(e // per_unit) + cushion
     return AccountBlock(ids=block.ids, balances=bal, qty=block.qty, cost=block.cost,
                         options=block.options)
+
+
+def _cash(params: RiskParams) -> int:
+    c = cash_asset(params)
+    if c is None:
+        raise ValueError("the params have no asset of weight 10000 bps in every tier")
+    return c
 
 
 def generate(
@@ -369,8 +424,44 @@ def generate(
     opts.validate()
     params = make_params(opts)
     out = Path(out_dir)
-    snap_path = out / f"snapshot.{fmt}"
+    snap_path = _write_book(params, out, opts, fmt, progress)
     params_path = out / "params.json"
+    with atomic_text(params_path) as fh:
+        json.dump(params.to_json(), fh, indent=2)
+        fh.write("\n")
+    return snap_path, params_path
+
+
+def check_book_params(params: RiskParams, file: str) -> None:
+    """Refuse params :func:`generate_for` cannot make a book for, naming ``file``."""
+    if cash_asset(params) is None:
+        weights = ", ".join(f"{a.symbol} {'/'.join(str(t.weight_bps) for t in a.tiers)}"
+                            for a in params.assets)
+        raise InputError(file, "generate needs a cash asset, one whose collateral weight is "
+                         f"10000 bps in every tier (a stablecoin such as USDT), to set the "
+                         f"accounts' margin; the weights (bps) are: {weights}", path="assets")
+
+
+def generate_for(
+    params: RiskParams,
+    out_dir: str | Path,
+    opts: GenerateOptions,
+    *,
+    file: str = "<params>",
+    fmt: str = "csv",
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write ``snapshot.<fmt>`` for ``params`` (read from ``file``) into ``out_dir``
+    (atomically); only ``accounts``, ``seed`` and the shares of ``opts`` are used."""
+    opts.validate_book()
+    check_book_params(params, file)
+    return _write_book(params, Path(out_dir), opts, fmt, progress)
+
+
+def _write_book(params: RiskParams, out: Path, opts: GenerateOptions, fmt: str,
+                progress: Callable[[int], None] | None) -> Path:
+    """``out/snapshot.<fmt>``: ``opts.accounts`` accounts under ``params``."""
+    snap_path = out / f"snapshot.{fmt}"
     columns = params.snapshot_columns()
     with atomic_text(snap_path) as fh:
         if fmt == "csv":
@@ -399,10 +490,7 @@ def generate(
         finally:
             if parquet is not None:  # the footer; on an error the file is discarded
                 parquet.close()
-    with atomic_text(params_path) as fh:
-        json.dump(params.to_json(), fh, indent=2)
-        fh.write("\n")
-    return snap_path, params_path
+    return snap_path
 
 
 class _ParquetRows:

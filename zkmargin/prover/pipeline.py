@@ -40,7 +40,6 @@ from zkmargin.atomic import PRIVATE, copy_atomic, write_text_atomic
 from zkmargin.checking import CheckReport, check_snapshot
 from zkmargin.commitments import (
     account_id_digest,
-    account_leaf,
     derive_salt,
     id_hash,
     padding_leaf,
@@ -70,9 +69,8 @@ from zkmargin.statement import (
     Manifest,
     SetupClaim,
     Totals,
-    circuit_params,
+    hash_of_params,
     levels_json,
-    params_hash,
     read_json,
     read_levels,
     top_tree,
@@ -346,8 +344,7 @@ def prepare(snapshot: Path, params_path: Path, out: Path, opts: ProveOptions,
         more = f" and {count - 10} more" if count > 10 else ""
         ev.warn(f"{count} margin-deficient account(s), proved and counted: {shown}{more}")
 
-    ev.info(f"batch circuit A={shape.assets} P={shape.perps} L={shape.brackets} "
-            f"K={shape.batch_size} (compiled once, then cached)")
+    ev.info(f"batch circuit {shape.describe()} (compiled once, then cached)")
     circuit = compile_circuit(shape)
     keys = _keys(circuit, opts, ev)
     circuit_id = artifacts.sha256_file(circuit.r1cs)
@@ -399,7 +396,7 @@ def prove_batches(run: Run, ev: Events,
                           for i in range(total)), run.shape.batch_size)
     proved = 0
     pending: dict[Any, tuple[int, list[BatchMember]]] = {}
-    index = InclusionIndex(run.out / artifacts.INDEX_DB)
+    index = open_index(run.out)
     try:
         for i, members in enumerate(run.members()):
             if (batch_dir(run.out, i) / "batch.json").exists():
@@ -432,7 +429,7 @@ def reuse_batch(run: Run, index: int, members: list[BatchMember],
         if plan.commitment != record.commitment:
             raise ZkMarginError(f"{record_file}: commitment {record.commitment} does not "
                                 f"match this snapshot's batch {index} ({plan.commitment})")
-        inclusion.put_batch(index_rows(run.shape, index, members, plan.leaves)[1])
+        put_rows(inclusion, index_rows(run.shape, index, members, plan.leaves)[1])
     return record
 
 
@@ -501,7 +498,7 @@ def _collect(run: Run, executor: Executor,
         rec = outcome.record
         run.check_committed(rec)
         if index.batch_rows(rec.index) != len(members):  # `zkmargin commit` wrote them
-            index.put_batch(index_rows(run.shape, rec.index, members, outcome.leaves)[1])
+            put_rows(index, index_rows(run.shape, rec.index, members, outcome.leaves)[1])
         records[rec.index] = rec
         ev.batch_done(len(members), skipped=False)
     return len(ready)
@@ -542,42 +539,81 @@ def _salt_secret(out: Path, given: Path | None, given_secret: bytes | None) -> b
     return secret
 
 
+#: One account as the snapshot gives it: id, balances, perp sizes, perp costs, option
+#: sizes (exact integers, params order).
+AccountRow = tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]
+
+
+def snapshot_rows(snapshot: Path, params: RiskParams, fmt: str | None) -> Iterator[AccountRow]:
+    """Every account of the snapshot, in order, with its option sizes."""
+    for block in SnapshotReader(snapshot, params, fmt=fmt):
+        bal, qty, cost = block.balances.tolist(), block.qty.tolist(), block.cost.tolist()
+        opt = block.options.tolist()
+        for n, acct_id in enumerate(block.ids):
+            yield acct_id, tuple(bal[n]), tuple(qty[n]), tuple(cost[n]), tuple(opt[n])
+
+
 def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
                   fmt: str | None) -> Iterator[list[BatchMember]]:
     """The snapshot's accounts in batches of ``k``, with their salts and id hashes."""
     batch: list[BatchMember] = []
-    for block in SnapshotReader(snapshot, params, fmt=fmt):
-        bal, qty, cost = block.balances.tolist(), block.qty.tolist(), block.cost.tolist()
-        for n, acct_id in enumerate(block.ids):
-            batch.append(_member(secret, acct_id, tuple(bal[n]), tuple(qty[n]),
-                                 tuple(cost[n])))
-            if len(batch) == k:
-                yield batch
-                batch = []
+    for row in snapshot_rows(snapshot, params, fmt):
+        batch.append(_member(secret, *row))
+        if len(batch) == k:
+            yield batch
+            batch = []
     if batch:
         yield batch
 
 
 def _member(secret: bytes, acct_id: str, bal: tuple[int, ...], qty: tuple[int, ...],
-            cost: tuple[int, ...]) -> BatchMember:
+            cost: tuple[int, ...], options: tuple[int, ...] = ()) -> BatchMember:
     """An account with its salt and id hash."""
     salt = derive_salt(secret, acct_id)
     idh = id_hash(account_id_digest(acct_id), salt)
     if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
         raise ZkMarginError(f"account {acct_id!r} has id hash 0; choose another salt "
                             "secret")
-    return BatchMember(acct_id, salt, BatchAccount(idh, bal, qty, cost))
+    return BatchMember(acct_id, salt, BatchAccount(idh, bal, qty, cost, options))
+
+
+#: The columns of an inclusion-index row, in the order :func:`index_rows` gives them.
+INDEX_COLUMNS = ("id", "batch", "position", "salt", "id_hash", "leaf", "balances", "qty",
+                 "cost", "path", "options")
+
+
+def open_index(out: Path) -> InclusionIndex:
+    """``private/inclusion.sqlite`` with its ``options`` column (JSON list of the option
+    sizes, contracts x 1e8, params order; ``[]`` without options)."""
+    index = InclusionIndex(out / artifacts.INDEX_DB)
+    columns = {row[1] for row in index.db.execute("PRAGMA table_info(accounts)")}
+    if "options" not in columns:
+        with index.db:
+            index.db.execute("ALTER TABLE accounts ADD COLUMN options TEXT NOT NULL "
+                             "DEFAULT '[]'")
+    return index
+
+
+def put_rows(index: InclusionIndex, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert :func:`index_rows` rows (whole batches) in one transaction: all or nothing."""
+    names = ", ".join(INDEX_COLUMNS)
+    marks = ", ".join("?" * len(INDEX_COLUMNS))
+    with index.db:
+        index.db.executemany(f"INSERT OR REPLACE INTO accounts ({names}) VALUES ({marks})",
+                             rows)
 
 
 def index_rows(shape: CircuitShape, index: int, members: list[BatchMember],
                leaves: Sequence[int]) -> tuple[int, list[tuple[Any, ...]]]:
-    """The batch's subtree root and its inclusion-index rows (one per account)."""
+    """The batch's subtree root and its inclusion-index rows (one per account, columns
+    :data:`INDEX_COLUMNS`)."""
     tree = MerkleTree.build(leaves[: len(members)], depth=shape.depth,
-                            pad_leaf=padding_leaf(shape.assets, shape.perps))
+                            pad_leaf=padding_leaf(shape.assets, shape.perps, shape.options))
     return tree.root, [
         (m.account_id, index, pos, str(m.salt), str(m.account.id_hash), str(leaves[pos]),
          json.dumps(list(m.account.balances)), json.dumps(list(m.account.qty)),
-         json.dumps(list(m.account.cost)), json.dumps([str(s) for s in tree.path(pos)]))
+         json.dumps(list(m.account.cost)), json.dumps([str(s) for s in tree.path(pos)]),
+         json.dumps(list(m.account.options)))
         for pos, m in enumerate(members)
     ]
 
@@ -648,10 +684,10 @@ COMMIT_CHUNK = 64
 @dataclass(frozen=True)
 class CommitChunk:
     """Salts, id hashes, leaves and subtree roots of consecutive batches: a pure task.
-    ``accounts`` holds (id, balances, qty, cost) rows, ``batch_size`` per batch."""
+    ``accounts`` holds (id, balances, qty, cost, options) rows, ``batch_size`` per batch."""
 
     first: int
-    accounts: tuple[tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]], ...]
+    accounts: tuple[AccountRow, ...]
     shape: CircuitShape
     secret: bytes
 
@@ -662,8 +698,7 @@ def commit_chunk(task: CommitChunk) -> tuple[list[tuple[int, int]], list[tuple[A
     roots, rows = [], []
     for n in range(0, len(task.accounts), k):
         members = [_member(task.secret, *acct) for acct in task.accounts[n:n + k]]
-        leaves = [account_leaf(m.account.id_hash, m.account.balances, m.account.qty,
-                               m.account.cost) for m in members]
+        leaves = [m.account.leaf() for m in members]
         root, batch_rows = index_rows(task.shape, task.first + n // k, members, leaves)
         roots.append((task.first + n // k, root))
         rows += batch_rows
@@ -679,8 +714,8 @@ def read_commitment(out: Path,
         return None
     commitment = Commitment.from_json(read_json(path), file=str(path))
     if commitment.shape != shape:
-        raise ZkMarginError(f"{path}: committed for shape {commitment.shape}, this run has "
-                            f"{shape}")
+        raise ZkMarginError(f"{path}: committed for the circuit "
+                            f"{commitment.shape.describe()}, this run has {shape.describe()}")
     levels = out / artifacts.TREE_LEVELS
     tree = read_levels(read_json(levels), file=str(levels))
     roots = tuple(tree.levels[0])
@@ -720,32 +755,29 @@ def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpt
         ev.batches(total, 0, k)
         roots: dict[int, int] = {}
         pending: dict[Any, int] = {}
-        index = InclusionIndex(out / artifacts.INDEX_DB)
+        index = open_index(out)
 
         def land(done: set[Any]) -> None:
             for fut in done:
                 del pending[fut]
                 chunk_roots, rows = pool.result(fut)
-                index.put_batch(rows)  # whole batches, one transaction
+                put_rows(index, rows)  # whole batches, one transaction
                 roots.update(chunk_roots)
                 for _ in chunk_roots:
                     ev.batch_done(k, skipped=False)
 
         try:
-            chunk: list[tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = []
+            chunk: list[AccountRow] = []
             first = 0
-            for block in SnapshotReader(local, params, fmt=fmt):
-                bal, qty, cost = (block.balances.tolist(), block.qty.tolist(),
-                                  block.cost.tolist())
-                for n, acct_id in enumerate(block.ids):
-                    chunk.append((acct_id, tuple(bal[n]), tuple(qty[n]), tuple(cost[n])))
-                    if len(chunk) == COMMIT_CHUNK * k:
-                        pending[pool.submit(commit_chunk, CommitChunk(
-                            first, tuple(chunk), shape, secret))] = first
-                        first += COMMIT_CHUNK
-                        chunk = []
-                        while len(pending) >= pool.capacity:
-                            land(pool.wait_first(pending))
+            for row in snapshot_rows(local, params, fmt):
+                chunk.append(row)
+                if len(chunk) == COMMIT_CHUNK * k:
+                    pending[pool.submit(commit_chunk, CommitChunk(
+                        first, tuple(chunk), shape, secret))] = first
+                    first += COMMIT_CHUNK
+                    chunk = []
+                    while len(pending) >= pool.capacity:
+                        land(pool.wait_first(pending))
             if chunk:
                 pending[pool.submit(commit_chunk, CommitChunk(first, tuple(chunk), shape,
                                                               secret))] = first
@@ -756,8 +788,7 @@ def commit_snapshot(snapshot: Path, params_path: Path, out: Path, opts: ProveOpt
         top = top_tree(shape, [roots[i] for i in range(total)])
         write_json(out / artifacts.TREE_LEVELS, levels_json(shape, top))
         commitment = Commitment(
-            shape=shape, params_hash=params_hash(shape, circuit_params(params,
-                                                                       shape.brackets)),
+            shape=shape, params_hash=hash_of_params(params, shape),
             root=top.root, tree_depth=tree_depth(shape, total), batches=total,
             accounts=check.totals.accounts)
         write_json(out / artifacts.COMMITMENT, commitment.to_json())

@@ -356,12 +356,18 @@ def check_params_hash(root: Path, man: Manifest) -> RiskParams:
     except ZkMarginError as exc:
         raise AuditError(artifacts.PARAMS, "params_hash", str(exc)) from None
     shape = man.shape
-    if len(params.assets) != shape.assets or len(params.perps) != shape.perps:
+    counts = {"assets": (len(params.assets), shape.assets),
+              "perps": (len(params.perps), shape.perps),
+              "options": (len(params.options), shape.options),
+              "groups": (len(params.groups), shape.groups),
+              "scenarios": (len(params.scenarios), shape.scenarios)}
+    if any(mine != theirs for mine, theirs in counts.values()):
+        have = ", ".join(f"{mine} {name}" for name, (mine, _) in counts.items())
+        want = ", ".join(f"{theirs} {name}" for name, (_, theirs) in counts.items())
         raise AuditError(artifacts.PARAMS, "params_hash",
-                         f"{len(params.assets)} assets and {len(params.perps)} perps; the "
-                         f"circuit has {shape.assets} and {shape.perps}")
+                         f"{have}; the manifest's circuit ({shape.describe()}) has {want}")
     try:
-        ph = params_hash(shape, circuit_params(params, shape.brackets))
+        ph = params_hash(shape, circuit_params(params, shape))
     except ValueError as exc:
         raise AuditError(artifacts.PARAMS, "params_hash", str(exc)) from None
     if ph != man.params_hash:
