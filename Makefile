@@ -60,7 +60,8 @@ $(STAMP_BROWSER):
 $(WEB_BUNDLE): $(STAMP_JS) verifier/web/build.mjs verifier/web/index.html $(wildcard verifier/web/src/*.js)
 	node verifier/web/build.mjs
 
-## demo: generate a synthetic exchange, check its margin exactly, prove it (INSECURE dev setup)
+## demo: an options exchange end to end: risk arrays of the sample market, a generated book,
+## exact check, proofs (INSECURE dev setup), audit, one option holder's inclusion proof
 demo: setup
 	$(BIN)/zkmargin demo
 
