@@ -67,7 +67,7 @@ demo: setup
 
 ## test: lint, type-check and run the whole suite (node tests included)
 test: setup lint
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 lint: $(STAMP_PY)
 	$(BIN)/ruff check zkmargin tests benchmarks
