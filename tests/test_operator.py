@@ -31,9 +31,17 @@ def prove_cmd(book: Book, out: Path, *extra: str) -> list[str]:
             "--workers", "1", "--backend", "snarkjs", "--witness", "wasm", *extra]
 
 
+def _as_from_a_terminal() -> None:
+    """SIGINT as a shell starts a foreground command: default. A test runner's worker may
+    ignore SIGINT, and an ignored SIGINT is inherited (Python then never raises
+    KeyboardInterrupt), so the Ctrl-C test would not be one."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(cmd: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
 
 
 def wait_for_batches(out: Path, count: int, proc: subprocess.Popen[str],
@@ -85,14 +93,14 @@ def test_ctrl_c_keeps_finished_batches_and_exits_130(book: Book,
                                                      tmp_path: Path) -> None:
     out = tmp_path / "art"
     proc = start(prove_cmd(book, out))
-    wait_for_batches(out, 2, proc)
+    wait_for_batches(out, 1, proc)  # 9 of 10 batches still to go: time for the signal
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     kept = len(list((out / "batches").glob("*/batch.json")))
     assert f"interrupted: {kept} of 10 batches kept; rerun the same command to resume" \
         in stderr
-    assert kept >= 2 and "Traceback" not in stderr
+    assert 1 <= kept < 10 and "Traceback" not in stderr
     assert not (out / "private" / "work").exists()
 
 
