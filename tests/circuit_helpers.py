@@ -149,3 +149,21 @@ def violated_signals(w: list[int], name: str = DEFAULT) -> set[str]:
     names = {i: name for name, i in c.sym.items()}
     a, b, cc = c.r1cs.constraints[index]
     return {names.get(wire, f"wire {wire}") for wire, _ in (*a, *b, *cc) if wire}
+
+
+def assert_cheat_refused_at(honest: dict[str, Any], cheat: dict[str, Any],
+                            expected: set[str], name: str = DEFAULT) -> None:
+    """A consistent multi-signal cheat: ``cheat`` (honest inputs edited) through the
+    unchecked generator changes more than one witness value, and the first constraint it
+    violates involves ``expected`` (exact signal names, or prefixes ending in '.'); the
+    honest inputs through the same generator violate nothing."""
+    honest_w = unchecked_witness(honest, name)
+    assert violated_signals(honest_w, name) == set()  # the unchecked generator is honest code
+    w = unchecked_witness(cheat, name)
+    changed = sum(a != b for a, b in zip(w, honest_w, strict=True))
+    assert changed > 1  # a real multi-signal edit, not a single poked value
+    names = violated_signals(w, name)
+    exact = {e for e in expected if not e.endswith(".")}
+    prefixes = expected - exact
+    assert exact <= names and all(any(n.startswith(p) for n in names) for p in prefixes), \
+        sorted(names)[:12]
