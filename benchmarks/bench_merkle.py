@@ -4,7 +4,9 @@ Run: .venv/bin/python benchmarks/bench_merkle.py [--compare-leaves 2^16] [--acco
 Last line: ``hashes_per_s=<int> speedup_vs_circomlibjs=<float> tree_1m_s=<float>``.
 
 * hashes_per_s: two-input hashes per second building a tree over the comparison leaves
-  with the fast implementation in this process (one core);
+  with the fast implementation (C, ``zkmargin/poseidon/_fast.c``) in this process (one
+  core); also printed: light-poseidon (Rust/arkworks, the fast implementation until
+  2026-12-02, now a test dependency) on the same pairs, one by one as it hashes;
 * speedup_vs_circomlibjs: circomlibjs's time for the same tree (hashing only, measured
   inside node so start-up is excluded) divided by ours with ``--workers`` processes;
 * tree_1m_s: 1,000,000 accounts from leaves to root: id hashes, account leaves and all
@@ -22,9 +24,11 @@ import subprocess
 import time
 from pathlib import Path
 
+import light_poseidon_python
 import numpy as np
 
-from zkmargin.commitments import account_id_digest, account_leaf, id_hash, padding_leaf
+from zkmargin import commitments
+from zkmargin.commitments import account_id_digest, id_hashes, padding_leaf
 from zkmargin.field import SNARK_FIELD
 from zkmargin.merkle import MerkleTree
 
@@ -36,11 +40,10 @@ def _leaves_worker(args: tuple[int, int, int]) -> list[int]:
     rng = np.random.default_rng([seed, start])
     bal = rng.integers(-(10**12), 10**12, size=(count, 8)).tolist()
     pos = rng.integers(-(10**12), 10**12, size=(count, 8)).tolist()
-    out = []
-    for k in range(count):
-        idh = id_hash(account_id_digest(f"acct-{start + k}"), (start + k) * 7919 + 1)
-        out.append(account_leaf(idh, bal[k], pos[k][:4], pos[k][4:]))
-    return out
+    idhs = id_hashes([account_id_digest(f"acct-{start + k}") for k in range(count)],
+                     [(start + k) * 7919 + 1 for k in range(count)])
+    return commitments.account_leaves([(idhs[k], bal[k], pos[k][:4], pos[k][4:], ())
+                                       for k in range(count)])
 
 
 def account_leaves(n: int, workers: int, seed: int = 1) -> list[int]:
@@ -72,6 +75,13 @@ def main() -> None:
     many = MerkleTree.build(leaves, workers=args.workers)
     t_many = time.perf_counter() - t0
     assert one.root == many.root
+    pairs = [x.to_bytes(32, "big") for x in leaves]
+    lp = light_poseidon_python.Hasher(2)
+    t0 = time.perf_counter()
+    for i in range(0, n, 2):
+        lp.hash_bytes_be([pairs[i], pairs[i + 1]])
+    t_lp = time.perf_counter() - t0
+    print(f"light-poseidon, the same {n // 2} pairs one by one: {n // 2 / t_lp:,.0f} hashes/s")
     proc = subprocess.run(
         ["node", str(ROOT / "tests" / "js" / "merkle.js")],
         input=json.dumps({"leaves": [str(x) for x in leaves], "depth": n.bit_length() - 1,

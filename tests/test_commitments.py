@@ -123,6 +123,10 @@ def test_no_leaf_hash_has_two_inputs(fields: int) -> None:
         def hash_pairs(self, flat: Sequence[int]) -> list[int]:
             raise AssertionError("a leaf hashes no pairs")
 
+        def hash_many(self, width: int, flat: Sequence[int]) -> list[int]:
+            widths.append(width)
+            return get_poseidon("fast").hash_many(width, flat)
+
     leaf_from_fields(7, list(range(1, fields + 1)), Recorder())
     assert widths and min(widths) >= 3, widths
     assert leaf_width(fields) in (fields + 2, fields + 3)

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zkmargin.cli import main
 
@@ -1197,3 +1199,24 @@ def test_other_delimiter_gets_a_hint(
         result, report, file=snap, row=1, value=delimiter.join(HEADER),
         reason=f"the file looks {label}-separated; a CSV snapshot is comma-separated",
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789+-.eE _\u0663\u00b2", max_size=14))
+def test_the_fast_decimal_path_accepts_exactly_what_the_regex_does(text: str) -> None:
+    """parse_fixed takes plain decimals without the regex (most of the time of reading a
+    snapshot); on any text it must give the same value or the same refusal as the regex
+    path alone (ASCII digits only, 1-8 fraction digits, a dot needs digits after it)."""
+    from zkmargin.errors import ValueRangeError
+    from zkmargin.fixed import _parse_fixed_slow, parse_fixed
+
+    for exponent in (False, True):
+        try:
+            expected: int | str = _parse_fixed_slow(text, exponent)
+        except ValueRangeError as exc:
+            expected = str(exc)
+        try:
+            got: int | str = parse_fixed(text, exponent=exponent)
+        except ValueRangeError as exc:
+            got = str(exc)
+        assert got == expected, (text, exponent)

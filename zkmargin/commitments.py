@@ -59,10 +59,19 @@ def derive_salt(secret: bytes, account_id: str) -> int:
 
 def id_hash(digest: int, salt: int, hasher: Poseidon | None = None) -> int:
     """``Poseidon(account_id_digest, salt)``."""
-    for name, v in (("account_id_digest", digest), ("salt", salt)):
-        if not 0 <= v < 1 << (8 * DIGEST_BYTES):
-            raise ValueError(f"{name} = {v} must be in 0..2^248-1")
-    return (hasher or get_poseidon()).hash((digest, salt))
+    return id_hashes([digest], [salt], hasher)[0]
+
+
+def id_hashes(digests: Sequence[int], salts: Sequence[int],
+              hasher: Poseidon | None = None) -> list[int]:
+    """:func:`id_hash` of many accounts at once (one call into the hash)."""
+    flat: list[int] = []
+    for digest, salt in zip(digests, salts, strict=True):
+        for name, v in (("account_id_digest", digest), ("salt", salt)):
+            if not 0 <= v < 1 << (8 * DIGEST_BYTES):
+                raise ValueError(f"{name} = {v} must be in 0..2^248-1")
+        flat += (digest, salt)
+    return (hasher or get_poseidon()).hash_many(2, flat)
 
 
 def account_slots(
@@ -114,13 +123,26 @@ def fold_hash(values: Sequence[int], hasher: Poseidon | None = None) -> int:
     The circuit's ``FoldHash(N, 12)`` (circuits/lib/fold.circom). Every hash has at most 12
     inputs, the widest the fast implementation takes.
     """
-    if not values:
+    return fold_hash_many([values], hasher)[0]
+
+
+def fold_hash_many(rows: Sequence[Sequence[int]], hasher: Poseidon | None = None) -> list[int]:
+    """:func:`fold_hash` of rows of equal length, each step for all rows in one call."""
+    if not rows:
+        return []
+    n = len(rows[0])
+    if n == 0:
         raise ValueError("fold_hash needs at least one value")
+    if any(len(r) != n for r in rows):
+        raise ValueError("fold_hash_many needs rows of equal length")
     h = hasher or get_poseidon()
-    node = h.hash(values[: FIELDS_PER_HASH + 1])
-    for j in range(FIELDS_PER_HASH + 1, len(values), FIELDS_PER_HASH):
-        node = h.hash((node, *values[j : j + FIELDS_PER_HASH]))
-    return node
+    first = min(n, FIELDS_PER_HASH + 1)
+    nodes = h.hash_many(first, [v for r in rows for v in r[:first]])
+    for j in range(FIELDS_PER_HASH + 1, n, FIELDS_PER_HASH):
+        width = 1 + len(rows[0][j : j + FIELDS_PER_HASH])
+        nodes = h.hash_many(width, [v for node, r in zip(nodes, rows, strict=True)
+                                    for v in (node, *r[j : j + FIELDS_PER_HASH])])
+    return nodes
 
 
 def leaf_width(fields: int) -> int:
@@ -133,12 +155,16 @@ def leaf_width(fields: int) -> int:
     return n
 
 
+def _leaf_values(idh: int, fields: Sequence[int]) -> list[int]:
+    values = [LEAF_TAG, idh, *fields]
+    values += [0] * (leaf_width(len(fields)) - len(values))
+    return values
+
+
 def leaf_from_fields(idh: int, fields: Sequence[int], hasher: Poseidon | None = None) -> int:
     """The leaf: ``fold_hash([LEAF_TAG, id_hash, *fields, 0...])`` to :func:`leaf_width`
     values, so no Poseidon of a leaf has 2 inputs: a leaf never equals an inner node."""
-    values = [LEAF_TAG, idh, *fields]
-    values += [0] * (leaf_width(len(fields)) - len(values))
-    return fold_hash(values, hasher)
+    return fold_hash(_leaf_values(idh, fields), hasher)
 
 
 def account_leaf(
@@ -150,9 +176,19 @@ def account_leaf(
     options: Sequence[int] = (),
 ) -> int:
     """The Merkle leaf of one account (``options``: its option sizes, params order)."""
-    return leaf_from_fields(
-        idh, pack_values(account_slots(balances, qty, cost, options)), hasher
-    )
+    return account_leaves([(idh, balances, qty, cost, options)], hasher)[0]
+
+
+#: One account for :func:`account_leaves`: (id hash, balances, qty, cost, options).
+LeafInput = tuple[int, Sequence[int], Sequence[int], Sequence[int], Sequence[int]]
+
+
+def account_leaves(accounts: Sequence[LeafInput], hasher: Poseidon | None = None) -> list[int]:
+    """:func:`account_leaf` of many accounts of one shape at once."""
+    return fold_hash_many([
+        _leaf_values(idh, pack_values(account_slots(balances, qty, cost, options)))
+        for idh, balances, qty, cost, options in accounts
+    ], hasher)
 
 
 @lru_cache(maxsize=64)

@@ -46,6 +46,18 @@ def parse_fixed(text: str, *, exponent: bool = False) -> int:
     as Python, JavaScript, C and spreadsheets print it: ``1e-05``, ``1E+3``) is accepted
     when the value it denotes has at most 8 fractional digits.
     """
+    # the common case first, without the regex: [sign]digits[.1-8 digits], ASCII only
+    # (the same set _DECIMAL accepts there; anything else takes the path below)
+    whole, dot, frac = text.partition(".")
+    digits = whole[1:] if whole[:1] in ("-", "+") else whole
+    if (digits.isascii() and digits.isdigit()
+            and (not dot or (frac.isascii() and frac.isdigit() and len(frac) <= SCALE_DECIMALS))):
+        value = int(digits + frac.ljust(SCALE_DECIMALS, "0"))
+        return -value if whole[:1] == "-" else value
+    return _parse_fixed_slow(text, exponent)
+
+
+def _parse_fixed_slow(text: str, exponent: bool) -> int:
     m = _DECIMAL.fullmatch(text)
     if m is None:
         stripped = text.strip()

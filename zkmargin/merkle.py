@@ -15,9 +15,10 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from zkmargin.field import SNARK_FIELD
-from zkmargin.poseidon import Poseidon, get_poseidon
+from zkmargin.poseidon import FastPoseidon, Poseidon, ReferencePoseidon, get_poseidon
 
 #: Trees with fewer leaves than this are built in-process even with workers.
 PARALLEL_MIN_LEAVES = 1 << 15
@@ -31,6 +32,11 @@ def zero_hashes(depth: int, pad_leaf: int, hasher: Poseidon | None = None) -> li
     for _ in range(depth):
         out.append(h.hash((out[-1], out[-1])))
     return out
+
+
+@lru_cache(maxsize=256)
+def _shared_zero_hashes(depth: int, pad_leaf: int, name: str) -> tuple[int, ...]:
+    return tuple(zero_hashes(depth, pad_leaf, get_poseidon(name)))
 
 
 def depth_for(count: int) -> int:
@@ -82,7 +88,9 @@ class MerkleTree:
         for i, leaf in enumerate(leaves):
             if not 0 <= leaf < SNARK_FIELD:
                 raise ValueError(f"leaf {i} = {leaf} is not a field element")
-        zeros = zero_hashes(d, pad_leaf, h)
+        zeros = (list(_shared_zero_hashes(d, pad_leaf, h.name))  # once per process
+                 if isinstance(h, FastPoseidon | ReferencePoseidon) else
+                 zero_hashes(d, pad_leaf, h))
         levels = [list(leaves)]
         if workers > 1 and len(leaves) >= PARALLEL_MIN_LEAVES:
             # aligned subtrees of 2^s leaves, about 4 tasks per worker

@@ -41,7 +41,7 @@ from zkmargin.checking import CheckReport, check_snapshot
 from zkmargin.commitments import (
     account_id_digest,
     derive_salt,
-    id_hash,
+    id_hashes,
     padding_leaf,
 )
 from zkmargin.errors import ZkMarginError
@@ -60,7 +60,7 @@ from zkmargin.prover.toolchain import (
     compile_circuit,
     snarkjs_version,
 )
-from zkmargin.prover.witness import BatchAccount, plan_batch
+from zkmargin.prover.witness import BatchAccount, leaves_of, plan_batch
 from zkmargin.snapshot import STDIN, STDIN_NAME, SnapshotReader, detect_format, local_snapshot
 from zkmargin.statement import (
     BatchRecord,
@@ -556,25 +556,28 @@ def snapshot_rows(snapshot: Path, params: RiskParams, fmt: str | None) -> Iterat
 def batch_members(snapshot: Path, params: RiskParams, k: int, secret: bytes,
                   fmt: str | None) -> Iterator[list[BatchMember]]:
     """The snapshot's accounts in batches of ``k``, with their salts and id hashes."""
-    batch: list[BatchMember] = []
+    batch: list[AccountRow] = []
     for row in snapshot_rows(snapshot, params, fmt):
-        batch.append(_member(secret, *row))
+        batch.append(row)
         if len(batch) == k:
-            yield batch
+            yield members_of(secret, batch)
             batch = []
     if batch:
-        yield batch
+        yield members_of(secret, batch)
 
 
-def _member(secret: bytes, acct_id: str, bal: tuple[int, ...], qty: tuple[int, ...],
-            cost: tuple[int, ...], options: tuple[int, ...] = ()) -> BatchMember:
-    """An account with its salt and id hash."""
-    salt = derive_salt(secret, acct_id)
-    idh = id_hash(account_id_digest(acct_id), salt)
-    if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
-        raise ZkMarginError(f"account {acct_id!r} has id hash 0; choose another salt "
-                            "secret")
-    return BatchMember(acct_id, salt, BatchAccount(idh, bal, qty, cost, options))
+def members_of(secret: bytes, rows: Sequence[AccountRow]) -> list[BatchMember]:
+    """The accounts with their salts and id hashes (one call into the hash for all)."""
+    salts = [derive_salt(secret, row[0]) for row in rows]
+    hashes = id_hashes([account_id_digest(row[0]) for row in rows], salts)
+    members = []
+    for (acct_id, bal, qty, cost, options), salt, idh in zip(rows, salts, hashes,
+                                                             strict=True):
+        if idh == 0:  # probability ~2^-254; the circuit refuses it (the padding id)
+            raise ZkMarginError(f"account {acct_id!r} has id hash 0; choose another salt "
+                                "secret")
+        members.append(BatchMember(acct_id, salt, BatchAccount(idh, bal, qty, cost, options)))
+    return members
 
 
 #: The columns of an inclusion-index row, in the order :func:`index_rows` gives them.
@@ -611,11 +614,19 @@ def index_rows(shape: CircuitShape, index: int, members: list[BatchMember],
                             pad_leaf=padding_leaf(shape.assets, shape.perps, shape.options))
     return tree.root, [
         (m.account_id, index, pos, str(m.salt), str(m.account.id_hash), str(leaves[pos]),
-         json.dumps(list(m.account.balances)), json.dumps(list(m.account.qty)),
-         json.dumps(list(m.account.cost)), json.dumps([str(s) for s in tree.path(pos)]),
-         json.dumps(list(m.account.options)))
+         _json_list(m.account.balances), _json_list(m.account.qty),
+         _json_list(m.account.cost), _json_list(tree.path(pos), quoted=True),
+         _json_list(m.account.options))
         for pos, m in enumerate(members)
     ]
+
+
+def _json_list(values: Sequence[int], quoted: bool = False) -> str:
+    """``json.dumps`` of a list of ints (``quoted``: of their decimal strings), the same
+    text, written directly: it is most of the time of an index row."""
+    if quoted:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+    return "[" + ", ".join(map(str, values)) + "]"
 
 
 def _run_state(snapshot: Path, params_path: Path, k: int, circuit_id: str,
@@ -695,11 +706,12 @@ class CommitChunk:
 def commit_chunk(task: CommitChunk) -> tuple[list[tuple[int, int]], list[tuple[Any, ...]]]:
     """The chunk's (batch index, subtree root) pairs and its inclusion rows."""
     k = task.shape.batch_size
+    members = members_of(task.secret, task.accounts)
+    leaves = leaves_of([m.account for m in members])
     roots, rows = [], []
-    for n in range(0, len(task.accounts), k):
-        members = [_member(task.secret, *acct) for acct in task.accounts[n:n + k]]
-        leaves = [m.account.leaf() for m in members]
-        root, batch_rows = index_rows(task.shape, task.first + n // k, members, leaves)
+    for n in range(0, len(members), k):
+        root, batch_rows = index_rows(task.shape, task.first + n // k, members[n:n + k],
+                                      leaves[n:n + k])
         roots.append((task.first + n // k, root))
         rows += batch_rows
     return roots, rows

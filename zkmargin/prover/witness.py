@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from zkmargin.commitments import account_leaf, padding_leaf
+from zkmargin.commitments import account_leaf, account_leaves, padding_leaf
 from zkmargin.margin.model import AccountBlock
 from zkmargin.margin.reference import ReferenceCore
 from zkmargin.merkle import MerkleTree
@@ -44,6 +44,12 @@ class BatchAccount:
     def leaf(self) -> int:
         return account_leaf(self.id_hash, self.balances, self.qty, self.cost,
                             options=self.options)
+
+
+def leaves_of(accounts: Sequence[BatchAccount]) -> list[int]:
+    """The leaves of many accounts (one call into the hash per step for all)."""
+    return account_leaves([(a.id_hash, a.balances, a.qty, a.cost, a.options)
+                           for a in accounts])
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def plan_batch(
     def one_hot(index: int, size: int) -> list[str]:
         return [str(int(b == index)) for b in range(size)]
 
-    leaves = [a.leaf() for a in rows]
+    leaves = leaves_of(rows)
     # padding accounts are all zero: they add nothing and are never deficient
     totals = ReferenceCore().evaluate(params, _block(accounts, shape)).totals
     tree = MerkleTree.build(leaves, depth=shape.depth,
