@@ -18,7 +18,9 @@ WEB_BUNDLE := verifier/web/dist/zkmargin-verify.js
 
 setup: $(STAMP_PY) $(STAMP_JS) $(STAMP_NATIVE) $(STAMP_BROWSER) $(WEB_BUNDLE)
 
-$(STAMP_PY): pyproject.toml requirements.lock
+# setup.py builds the C Poseidon (zkmargin/poseidon/_fast.c) into the editable install:
+# an edit of the C source reinstalls, so the module never runs stale.
+$(STAMP_PY): pyproject.toml requirements.lock setup.py zkmargin/poseidon/_fast.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,native]'
 	touch $@

@@ -7,7 +7,7 @@ of a small snapshot and ``audit`` with and without ``--ptau``. The baseline is t
 without ``--ptau`` measured in the same run: the last line prints the cost of checking the
 phase-1 and phase-2 chain as a ratio to it.
 
-    .venv/bin/python benchmarks/bench_ceremony.py                 # default shape A=8 P=4 L=4 K=16
+    .venv/bin/python benchmarks/bench_ceremony.py                 # default shape A=8 P=4 L=4 K=32
     .venv/bin/python benchmarks/bench_ceremony.py --batch-size 8
 """
 

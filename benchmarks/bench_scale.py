@@ -1,6 +1,6 @@
 """Scaling on a Dask cluster: the same batches proved with 1 and with 2 Dask workers.
 
-Run: .venv/bin/python benchmarks/bench_scale.py [--batch-size 16] [--batches 16]
+Run: .venv/bin/python benchmarks/bench_scale.py [--batch-size 32] [--batches 16]
 Last line: ``workers_1_accounts_per_s=<f> workers_2_accounts_per_s=<f> speedup=<f>
 projection_1m_32_cores_h=<f> projection_1m_128_cores_h=<f>``.
 
@@ -102,7 +102,8 @@ def prove(snap: Path, params: Path, out: Path, secret: Path, batch_size: int,
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--batch-size", type=int,
+                    default=registered_shape("batch-default").batch_size)  # the default K
     ap.add_argument("--batches", type=int, default=16, help="batches proved per run")
     args = ap.parse_args()
     k = args.batch_size

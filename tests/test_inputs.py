@@ -1220,3 +1220,14 @@ def test_the_fast_decimal_path_accepts_exactly_what_the_regex_does(text: str) ->
         except ValueRangeError as exc:
             got = str(exc)
         assert got == expected, (text, exponent)
+
+
+def test_a_very_long_number_is_refused_as_out_of_range_not_a_crash() -> None:
+    """Thousands of digits: the located out-of-range refusal, never Python's int() limit."""
+    from zkmargin.errors import ValueRangeError
+    from zkmargin.fixed import parse_fixed
+
+    assert parse_fixed("9" * 900, exponent=True) > 1 << 63  # the caller refuses it, located
+    for text in ("9" * 4295, "-" + "1" * 5000 + ".5", "1." + "0" * 5000 + "e+0"):
+        with pytest.raises(ValueRangeError, match="characters long: far out of range"):
+            parse_fixed(text, exponent=True)

@@ -195,7 +195,7 @@ def test_batch_entries_are_the_shapes_in_use() -> None:
     assert registered_shape("batch-demo") == CircuitShape.for_params(generated, 8)
     assert registered_shape("batch-default") == CircuitShape.for_params(
         generated, DEFAULT_BATCH_SIZE)
-    assert registered_shape("batch-default") == CircuitShape(8, 4, 4, 4)
+    assert registered_shape("batch-default") == CircuitShape(8, 4, 4, 5)
     portfolio = loads_params(json.dumps(load_vector("portfolio_cases.json")["params"]))
     assert registered_shape("batch-options-test") == CircuitShape.for_params(portfolio, 4)
     assert registered_shape("batch-options-test") == CircuitShape(

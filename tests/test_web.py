@@ -1090,7 +1090,7 @@ def test_verification_takes_under_a_second(browser: Any, site: Path, exchange: E
                                            tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     """Leaf, path and batch proof in the page: the shared exchange (an options book of the
-    portfolio vectors' params, A=3, P=2, L=2, T=3, O=4, G=2, S=3, K=4), the default shape
+    portfolio vectors' params, A=3, P=2, L=2, T=3, O=4, G=2, S=3, K=4), the generated shape
     (A=8, P=4, L=4, K=16) and the web tests' own options book (the same shape)."""
     small = export(exchange, HOLDER, tmp_path / "small.json")
     big = publish(default_exchange.art, tmp_path / "default-site")
@@ -1099,7 +1099,7 @@ def test_verification_takes_under_a_second(browser: Any, site: Path, exchange: E
     options_site = publish(book.art, tmp_path / "options-site")
     lines = []
     for label, page, me in (("shared A=3 P=2 L=2 T=3 O=4 G=2 S=3 K=4", site, small),
-                            ("default A=8 P=4 L=4 K=16", big, default_exchange.inclusion),
+                            ("generated A=8 P=4 L=4 K=16", big, default_exchange.inclusion),
                             ("options A=3 P=2 L=2 T=3 O=4 G=2 S=3 K=4", options_site,
                              options)):
         best = None

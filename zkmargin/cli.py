@@ -421,13 +421,14 @@ class TerminalEvents:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Artifact directory (new, or an unfinished run of the same inputs to resume).")
 @click.option("--batch-size", type=PowerOfTwo(), default=None,
-              help="K: accounts per proof, a power of two from 1 up. Default 16: the best "
-                   "accounts/s of 4, 8 and 16 measured on this machine kind "
-                   "(benchmarks/README.md).")
+              help="K: accounts per proof, a power of two from 1 up. Default 32: the best "
+                   "accounts/s of 16, 32 and 64 measured on this machine kind with the "
+                   "native prover (64 within 2%, with a key twice the size; "
+                   "benchmarks/README.md).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes in parallel. Default: the number of cores.")
 @click.option("--backend", type=click.Choice(["snarkjs", "native"]), default=None,
-              help="Groth16 prover: native (groth16py, arkworks; 4.4-5.5x the snarkjs backend "
+              help="Groth16 prover: native (groth16py, arkworks; 3.4-3.5x the snarkjs backend "
                    "here) when installed, "
                    "else snarkjs (the reference). Both write snarkjs JSON proofs.")
 @click.option("--witness", "engine", type=click.Choice(["auto", "cpp", "wasm"]), default="auto",
@@ -535,7 +536,7 @@ def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The artifact directory `prove` will complete later.")
 @click.option("--batch-size", type=PowerOfTwo(), default=None,
-              help="K: accounts per proof, as `prove` will use it (default 16).")
+              help="K: accounts per proof, as `prove` will use it (default 32).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Hashing processes in parallel. Default: the number of cores.")
 @click.option("--salt-secret", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -27,6 +27,11 @@ I63 = 1 << 63
 _DECIMAL = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?")
 # sign, whole digits, fraction digits, exponent sign (required), exponent digits
 _EXPONENT = re.compile(r"([+-]?)([0-9]+)(?:\.([0-9]+))?[eE]([+-])([0-9]+)")
+#: Whole digits the regex-free path takes (a valid value has at most 11; longer text takes
+#: the regex path, which converts its parts separately, as before).
+_FAST_DIGITS = 30
+#: Longer text is refused outright (far below Python's int() limit of 4,300 digits).
+_MAX_CHARS = 1000
 #: Exponents beyond this many digits are not computed: the value is out of range or inexact.
 _MAX_EXPONENT_DIGITS = 4
 
@@ -50,7 +55,7 @@ def parse_fixed(text: str, *, exponent: bool = False) -> int:
     # (the same set _DECIMAL accepts there; anything else takes the path below)
     whole, dot, frac = text.partition(".")
     digits = whole[1:] if whole[:1] in ("-", "+") else whole
-    if (digits.isascii() and digits.isdigit()
+    if (len(digits) <= _FAST_DIGITS and digits.isascii() and digits.isdigit()
             and (not dot or (frac.isascii() and frac.isdigit() and len(frac) <= SCALE_DECIMALS))):
         value = int(digits + frac.ljust(SCALE_DECIMALS, "0"))
         return -value if whole[:1] == "-" else value
@@ -58,6 +63,8 @@ def parse_fixed(text: str, *, exponent: bool = False) -> int:
 
 
 def _parse_fixed_slow(text: str, exponent: bool) -> int:
+    if len(text) > _MAX_CHARS:
+        raise ValueRangeError(f"is {len(text)} characters long: far out of range")
     m = _DECIMAL.fullmatch(text)
     if m is None:
         stripped = text.strip()

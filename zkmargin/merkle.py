@@ -89,7 +89,7 @@ class MerkleTree:
             if not 0 <= leaf < SNARK_FIELD:
                 raise ValueError(f"leaf {i} = {leaf} is not a field element")
         zeros = (list(_shared_zero_hashes(d, pad_leaf, h.name))  # once per process
-                 if isinstance(h, FastPoseidon | ReferencePoseidon) else
+                 if type(h) in (FastPoseidon, ReferencePoseidon) else
                  zero_hashes(d, pad_leaf, h))
         levels = [list(leaves)]
         if workers > 1 and len(leaves) >= PARALLEL_MIN_LEAVES:

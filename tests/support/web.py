@@ -2,8 +2,10 @@
 by playwright (never a downloaded browser). Every request the page makes is recorded and
 every one that is not ``file://`` is refused (playwright routing, and an offline context).
 
-Also the one default-shape exchange (A=8, P=4, L=4, K=16) the speed test measures, built
-once and shared like :mod:`tests.support.exchange`.
+Also the one exchange of the generated shape (A=8, P=4, L=4) at K=16 that the speed test
+measures (the default K until 2026-12-02, now 32: K=16 keeps its 2^16 key cheap to set up
+on a fresh clone; a page's check does not depend on K), built once and shared like
+:mod:`tests.support.exchange`.
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def page_lib(lib: Path, requests: Sequence[dict[str, Any]]) -> list[dict[str, An
 
 
 # --------------------------------------------------------------------------------------
-# The default shape, for the speed measurement
+# The generated shape at K=16, for the speed measurement
 
 DEFAULT_ACCOUNTS = 20  # two batches of 16, the second partial
 
@@ -201,7 +203,7 @@ class DefaultShape:
 
 
 def default_shape(root: Path) -> DefaultShape:
-    """A proved exchange of the default shape (A=8, P=4, L=4, K=16), made by the first
+    """A proved exchange of the generated shape (A=8, P=4, L=4, K=16), made by the first
     caller under a lock, reused by the others. The first run ever compiles the circuit and
     sets up its INSECURE development key (minutes; cached under .cache/)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#if !defined(__SIZEOF_INT128__) || !defined(__BYTE_ORDER__) || \
+    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "zkmargin's C Poseidon needs unsigned __int128 and a little-endian machine"
+#endif
+
 typedef uint64_t u64;
 typedef unsigned __int128 u128;
 

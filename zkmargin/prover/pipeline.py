@@ -77,8 +77,9 @@ from zkmargin.statement import (
     tree_depth,
 )
 
-#: Accounts per proof when --batch-size is not given (see benchmarks/README.md).
-DEFAULT_BATCH_SIZE = 16
+#: Accounts per proof when --batch-size is not given: the best accounts/s measured of K =
+#: 16, 32, 64 (native prover, 2 cores, 2026-12-02: 7.5, 10.5, 10.3; benchmarks/README.md).
+DEFAULT_BATCH_SIZE = 32
 #: With --witness auto, build the C++ witness generator (about 2 min per circuit here) only
 #: when this many batches remain (WASM costs about 0.5 s more per batch); once built it is
 #: cached and always used.
