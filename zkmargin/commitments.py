@@ -96,15 +96,19 @@ def account_slots(
 
 def pack_values(values: Sequence[int]) -> list[int]:
     """Pack signed values into field elements, 3 offset 64-bit slots per element."""
-    fields = []
-    for j in range(0, len(values), SLOTS_PER_FIELD):
-        f = 0
-        for k, v in enumerate(values[j : j + SLOTS_PER_FIELD]):
-            if not -I63 < v < I63:
-                raise ValueError(f"value {j + k} = {v} is outside the slot range |v| < 2^63")
-            f |= (v + SLOT_OFFSET) << (SLOT_BITS * k)
-        fields.append(f)
-    return fields
+    for k, v in enumerate(values):
+        if not -I63 < v < I63:
+            raise ValueError(f"value {k} = {v} is outside the slot range |v| < 2^63")
+    return _pack(values)
+
+
+def _pack(values: Sequence[int]) -> list[int]:
+    """:func:`pack_values` of values already range-checked (a missing slot is 0)."""
+    if SLOTS_PER_FIELD != 3:
+        raise AssertionError("_pack writes 3 slots per field")
+    s = [v + SLOT_OFFSET for v in values] + [0, 0]
+    return [s[j] | s[j + 1] << SLOT_BITS | s[j + 2] << (2 * SLOT_BITS)
+            for j in range(0, len(values), SLOTS_PER_FIELD)]
 
 
 def unpack_values(fields: Sequence[int], count: int) -> list[int]:
@@ -186,7 +190,7 @@ LeafInput = tuple[int, Sequence[int], Sequence[int], Sequence[int], Sequence[int
 def account_leaves(accounts: Sequence[LeafInput], hasher: Poseidon | None = None) -> list[int]:
     """:func:`account_leaf` of many accounts of one shape at once."""
     return fold_hash_many([
-        _leaf_values(idh, pack_values(account_slots(balances, qty, cost, options)))
+        _leaf_values(idh, _pack(account_slots(balances, qty, cost, options)))
         for idh, balances, qty, cost, options in accounts
     ], hasher)
 
