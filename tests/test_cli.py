@@ -395,8 +395,8 @@ def test_circuit_info_of_the_options_shape(tmp_path: Path) -> None:
 @pytest.mark.node
 def test_demo_proves_an_options_book(tmp_path: Path) -> None:
     """`make demo` end to end, with batches of 2 instead of its 8: the same market and
-    steps, on a circuit of about a third of the size (the K=8 circuit needs a 2^17 key,
-    whose development setup alone would be a large part of the suite on a fresh clone)."""
+    steps, on half the circuit (43,611 constraints, a 2^16 key; the K=8 circuit has 86,823
+    and needs a 2^17 key, whose development setup alone is minutes on a fresh clone)."""
     out = tmp_path / "demo"
     result = ok("demo", "--accounts", "10", "--out", str(out), "--batch-size", "2")
     params = out / "params.json"
