@@ -137,7 +137,10 @@ def test_dask_cluster_proves_survives_a_lost_worker_and_a_lost_client(
     stdout, stderr = client.communicate(timeout=1800)
     assert client.returncode == 0, stderr.decode()[-3000:]
     summary = json.loads(stdout)
-    assert summary["batches"] == 10 and summary["proved"] == 10 - len(kept)
+    # workers finish the tasks they hold when the client dies, and those batches land too
+    # (nothing finished is lost): the resumed run proves at most what was missing at the kill
+    assert summary["batches"] == 10 and summary["proved"] <= 10 - len(kept)
+    assert finished(out) == 10
     for path, mtime in kept.items():
         assert path.stat().st_mtime_ns == mtime  # landed batches are never re-proved
 
