@@ -18,7 +18,12 @@ from typing import Protocol
 
 from zkmargin.field import SNARK_FIELD
 from zkmargin.poseidon import _fast
-from zkmargin.poseidon.reference import MAX_INPUTS, poseidon_constants, poseidon_reference
+from zkmargin.poseidon.reference import (
+    MAX_INPUTS,
+    _mix,
+    poseidon_constants,
+    poseidon_reference,
+)
 
 #: Widest input the fast implementation takes (all of the reference's widths).
 FAST_MAX_INPUTS = MAX_INPUTS
@@ -71,10 +76,6 @@ def _check(inputs: Sequence[int]) -> None:
 Matrix = list[list[int]]
 
 
-def _matvec(m: Matrix, v: Sequence[int]) -> list[int]:
-    return [sum(a * b for a, b in zip(row, v, strict=True)) % SNARK_FIELD for row in m]
-
-
 def _matmul(a: Matrix, b: Matrix) -> Matrix:
     return [[sum(a[i][k] * b[k][j] for k in range(len(b))) % SNARK_FIELD
              for j in range(len(b[0]))] for i in range(len(a))]
@@ -116,7 +117,7 @@ def sparse_form(width: int) -> tuple[Matrix, list[Matrix], list[int], list[list[
     mds = [list(row) for row in c.mds]
     rc = [list(row) for row in c.round_constants]
     for r in range(half, half + rounds_p):
-        pushed = _matvec(mds, [0, *rc[r][1:]])
+        pushed = _mix(c.mds, [0, *rc[r][1:]])  # the reference's own mix
         rc[r + 1] = [(a + b) % SNARK_FIELD for a, b in zip(rc[r + 1], pushed, strict=True)]
         rc[r][1:] = [0] * (t - 1)
     sparse: list[list[int]] = []
