@@ -18,9 +18,11 @@ WEB_BUNDLE := verifier/web/dist/zkmargin-verify.js
 
 setup: $(STAMP_PY) $(STAMP_JS) $(STAMP_NATIVE) $(STAMP_BROWSER) $(WEB_BUNDLE)
 
-# setup.py builds the C Poseidon (zkmargin/poseidon/_fast.c) into the editable install:
-# an edit of the C source reinstalls, so the module never runs stale.
-$(STAMP_PY): pyproject.toml requirements.lock setup.py zkmargin/poseidon/_fast.c
+# setup.py builds the C Poseidon (zkmargin/poseidon/_fast.c) and the builtin Groth16 prover
+# (zkmargin/prover/_groth16.c) into the editable install: an edit of a C source
+# reinstalls, so a module never runs stale.
+$(STAMP_PY): pyproject.toml requirements.lock setup.py zkmargin/poseidon/_fast.c \
+		zkmargin/prover/_groth16.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,native]'
 	touch $@

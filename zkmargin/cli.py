@@ -338,9 +338,9 @@ def params_risk_arrays(market: Path, out: Path) -> None:
 
 
 def _default_backend() -> str:
-    from zkmargin.prover.backends import native_available
+    from zkmargin.prover.backends import DEFAULT_BACKEND
 
-    return "native" if native_available() else "snarkjs"
+    return DEFAULT_BACKEND
 
 
 #: Seconds between progress log lines when stderr is not a terminal (a service's log).
@@ -427,10 +427,11 @@ class TerminalEvents:
                    "benchmarks/README.md).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Prover processes in parallel. Default: the number of cores.")
-@click.option("--backend", type=click.Choice(["snarkjs", "native"]), default=None,
-              help="Groth16 prover: native (groth16py, arkworks; 3.4-3.5x the snarkjs backend "
-                   "here) when installed, "
-                   "else snarkjs (the reference). Both write snarkjs JSON proofs.")
+@click.option("--backend", type=click.Choice(["builtin", "native", "snarkjs"]), default=None,
+              help="Groth16 prover. builtin (default): zkmargin's own, in C, built with the "
+                   "package; native: groth16py's arkworks prover (the optional GPL-3.0 "
+                   "extra), as fast as builtin here; snarkjs: the reference. All write "
+                   "snarkjs JSON proofs.")
 @click.option("--witness", "engine", type=click.Choice(["auto", "cpp", "wasm"]), default="auto",
               show_default=True,
               help="Witness calculator. auto: the C++ generator if already built, or built "

@@ -1,6 +1,8 @@
 """Groth16 proving backends behind one interface; every proof comes out in snarkjs JSON.
 
 * ``snarkjs``: ``snarkjs groth16 prove`` as a subprocess, the reference.
+* ``builtin``: zkmargin's own prover in C (:mod:`zkmargin.prover.builtin`), built with the
+  package, one batch per core; the default.
 * ``native``: the arkworks prover of ``groth16py`` (GPL-3.0, the optional ``native``
   extra) reading the same snarkjs zkey and witness file. Its proof comes back as the
   256-byte Ethereum encoding and is converted to snarkjs JSON here.
@@ -17,10 +19,12 @@ from typing import Any, Protocol
 
 from zkmargin.errors import ZkMarginError
 from zkmargin.prover.binfmt import read_wtns
+from zkmargin.prover.builtin import ProvingKey, load_key, prove, read_witness
 from zkmargin.prover.toolchain import run, snarkjs_command
 
 PROVE_TIMEOUT = 3600
-BACKENDS = ("snarkjs", "native")
+BACKENDS = ("builtin", "native", "snarkjs")
+DEFAULT_BACKEND = "builtin"
 
 Proof = dict[str, Any]
 
@@ -69,6 +73,40 @@ def proof_from_evm(blob: bytes) -> Proof:
     }
 
 
+def proof_from_le(blob: bytes) -> Proof:
+    """snarkjs proof JSON from the builtin prover's 256 bytes: ``pi_a.x pi_a.y pi_b.x.c0
+    pi_b.x.c1 pi_b.y.c0 pi_b.y.c1 pi_c.x pi_c.y``, each 32 bytes little-endian."""
+    if len(blob) != 256:
+        raise ZkMarginError(f"the builtin prover returned {len(blob)} bytes, not 256")
+    w = [str(int.from_bytes(blob[i : i + 32], "little")) for i in range(0, 256, 32)]
+    return {
+        "pi_a": [w[0], w[1], "1"],
+        "pi_b": [[w[2], w[3]], [w[4], w[5]], ["1", "0"]],
+        "pi_c": [w[6], w[7], "1"],
+        "protocol": "groth16",
+        "curve": "bn128",
+    }
+
+
+class BuiltinBackend:
+    """zkmargin's C prover; the key's sections are kept in memory per process and zkey."""
+
+    name = "builtin"
+
+    def __init__(self) -> None:
+        self._keys: dict[Path, ProvingKey] = {}
+
+    def prove(self, zkey: Path, wtns: Path, n_public: int) -> tuple[Proof, list[str]]:
+        key = zkey.resolve()
+        if key not in self._keys:
+            self._keys[key] = load_key(key)
+        witness = read_witness(wtns)
+        blob = prove(self._keys[key], witness)
+        public = [str(int.from_bytes(witness[32 * i : 32 * i + 32], "little"))
+                  for i in range(1, 1 + n_public)]
+        return proof_from_le(blob), public
+
+
 class NativeBackend:
     """groth16py's arkworks prover; the imported key is kept per process and zkey."""
 
@@ -110,7 +148,9 @@ def get_backend(name: str) -> Backend:
     if name not in BACKENDS:
         raise ZkMarginError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name not in _INSTANCES:
-        _INSTANCES[name] = SnarkjsBackend() if name == "snarkjs" else NativeBackend()
+        kinds: dict[str, type[Backend]] = {"snarkjs": SnarkjsBackend, "native": NativeBackend,
+                                           "builtin": BuiltinBackend}
+        _INSTANCES[name] = kinds[name]()
     return _INSTANCES[name]
 
 

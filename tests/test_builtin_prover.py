@@ -1,0 +1,250 @@
+"""zkmargin's own Groth16 prover (``zkmargin.prover.builtin``, C).
+
+* the multi-exponentiation against a plain sum with py_ecc, on G1 and G2, including what a
+  batch of affine additions cannot take (a point added to itself, a point and its opposite,
+  many additions to one bucket), zero and extreme scalars and bases at infinity;
+* proofs of a real circuit's witness accepted by ``snarkjs groth16 verify`` and by
+  zkmargin's reference verifier, fresh blinding per proof;
+* a key, witness or value that does not fit is refused, never reduced or guessed.
+
+The zkmargin prove tests (tests/test_prove.py) and every verifier-side test run on proofs
+made by this prover, the default backend.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from py_ecc.optimized_bn128 import optimized_curve as bn
+
+from tests.circuit_helpers import compiled, vector_accounts
+from tests.support.node import SNARKJS
+from zkmargin.field import BASE_FIELD, SNARK_FIELD
+from zkmargin.prover import _groth16, builtin
+from zkmargin.prover.backends import get_backend, proof_from_le
+from zkmargin.prover.setup import dev_keys
+from zkmargin.prover.toolchain import calculate_witness
+from zkmargin.prover.witness import plan_batch
+from zkmargin.verifier import Proof, VerificationKey, verify
+
+Q, R = BASE_FIELD, SNARK_FIELD
+MONT = 1 << 256
+
+
+def mont(x: int) -> bytes:
+    return (x * MONT % Q).to_bytes(32, "little")
+
+
+def g1_bytes(p: Any) -> bytes:
+    if bn.is_inf(p):
+        return bytes(64)
+    x, y = bn.normalize(p)
+    return mont(x.n) + mont(y.n)
+
+
+def g2_bytes(p: Any) -> bytes:
+    if bn.is_inf(p):
+        return bytes(128)
+    x, y = bn.normalize(p)
+    return b"".join(mont(c) for c in (*x.coeffs, *y.coeffs))
+
+
+def scalars_bytes(scalars: list[int]) -> bytes:
+    return b"".join(s.to_bytes(32, "little") for s in scalars)
+
+
+def expected(generator: Any, logs: list[int | None], scalars: list[int]) -> Any:
+    """sum s_i (k_i G) = (sum s_i k_i) G; a base with log None is the point at infinity."""
+    total = sum(s * k for s, k in zip(scalars, logs, strict=True) if k is not None) % R
+    return bn.multiply(generator, total)
+
+
+def g1_out(blob: bytes) -> tuple[int, int]:
+    return int.from_bytes(blob[:32], "little"), int.from_bytes(blob[32:], "little")
+
+
+def g2_out(blob: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    c = [int.from_bytes(blob[i:i + 32], "little") for i in range(0, 128, 32)]
+    return (c[0], c[1]), (c[2], c[3])
+
+
+def as_g1(p: Any) -> tuple[int, int]:
+    if bn.is_inf(p):
+        return 0, 0
+    x, y = bn.normalize(p)
+    return x.n, y.n
+
+
+def as_g2(p: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    if bn.is_inf(p):
+        return (0, 0), (0, 0)
+    x, y = bn.normalize(p)
+    return tuple(x.coeffs), tuple(y.coeffs)
+
+
+def multiples(generator: Any, count: int) -> list[Any]:
+    """k G for k = 1..count, by repeated addition (cheap next to multiplications)."""
+    out = [generator]
+    for _ in range(count - 1):
+        out.append(bn.add(out[-1], generator))
+    return out
+
+
+def logs_with_hard_cases(rng: random.Random, n: int, distinct: int) -> list[int | None]:
+    """Discrete logs of the bases: few distinct points, so the same point and its opposite
+    come back often (x1 = x2 inside one batch of additions), and some bases at infinity."""
+    logs: list[int | None] = []
+    for _ in range(n):
+        roll = rng.random()
+        k = rng.randint(1, distinct)
+        logs.append(None if roll < 0.05 else (R - k if roll < 0.4 else k))
+    return logs
+
+
+def scalars_with_hard_cases(rng: random.Random, n: int) -> list[int]:
+    picks = [0, 1, 2, R - 1, R - 2, (R - 1) // 2, 1 << 253]
+    return [rng.choice(picks) if rng.random() < 0.3 else rng.randrange(R) for _ in range(n)]
+
+
+@pytest.mark.parametrize("n,distinct,seed", [(1, 1, 1), (7, 3, 2), (300, 5, 3),
+                                             (3000, 40, 4), (3000, 3000, 5)])
+def test_g1_msm_equals_the_plain_sum(n: int, distinct: int, seed: int) -> None:
+    rng = random.Random(seed)
+    table = multiples(bn.G1, distinct)
+    logs = logs_with_hard_cases(rng, n, distinct)
+    scalars = scalars_with_hard_cases(rng, n)
+    bases = b"".join(bytes(64) if k is None else g1_bytes(
+        table[k - 1] if k <= distinct else bn.neg(table[R - k - 1])) for k in logs)
+    got = g1_out(_groth16.msm_g1(bases, scalars_bytes(scalars)))
+    assert got == as_g1(expected(bn.G1, logs, scalars))
+
+
+@pytest.mark.parametrize("n,distinct,seed", [(5, 2, 6), (600, 6, 7), (1500, 1500, 8)])
+def test_g2_msm_equals_the_plain_sum(n: int, distinct: int, seed: int) -> None:
+    rng = random.Random(seed)
+    table = multiples(bn.G2, distinct)
+    logs = logs_with_hard_cases(rng, n, distinct)
+    scalars = scalars_with_hard_cases(rng, n)
+    bases = b"".join(bytes(128) if k is None else g2_bytes(
+        table[k - 1] if k <= distinct else bn.neg(table[R - k - 1])) for k in logs)
+    got = g2_out(_groth16.msm_g2(bases, scalars_bytes(scalars)))
+    assert got == as_g2(expected(bn.G2, logs, scalars))
+
+
+def test_msm_of_one_point_many_times_and_cancelling_sums() -> None:
+    """2000 additions into the same buckets, and a sum that is exactly the point at
+    infinity (every k G cancelled by (r - k) G)."""
+    p = g1_bytes(bn.G1)
+    same = _groth16.msm_g1(p * 2000, scalars_bytes([1] * 2000))
+    assert g1_out(same) == as_g1(bn.multiply(bn.G1, 2000))
+    rng = random.Random(9)
+    ks = [rng.randrange(R) for _ in range(1000)]
+    both = _groth16.msm_g1(p * 2000, scalars_bytes(ks + [R - k for k in ks]))
+    assert both == bytes(64)
+    assert _groth16.msm_g1(b"", b"") == bytes(64)
+
+
+def test_msm_refuses_values_outside_the_fields() -> None:
+    p = g1_bytes(bn.G1)
+    with pytest.raises(ValueError, match="scalar >= r"):
+        _groth16.msm_g1(p, R.to_bytes(32, "little"))
+    with pytest.raises(ValueError, match="coordinate >= q"):
+        _groth16.msm_g1(Q.to_bytes(32, "little") + p[32:], (1).to_bytes(32, "little"))
+    with pytest.raises(ValueError, match="differ in number"):
+        _groth16.msm_g1(p * 2, (1).to_bytes(32, "little"))
+
+
+# --------------------------------------------------------------------------------------
+# Whole proofs of a real circuit
+
+
+@pytest.fixture(scope="module")
+def circuit_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    c = compiled()
+    keys = dev_keys(c.circuit)  # INSECURE development setup, cached per circuit
+    plan = plan_batch(c.params, c.shape, 0, vector_accounts()[:c.shape.batch_size])
+    tmp = tmp_path_factory.mktemp("builtin")
+    wtns = calculate_witness(c.circuit, plan.inputs, tmp / "w.wtns")
+    vk = json.loads(keys.vkey.read_text())
+    return {"tmp": tmp, "zkey": keys.zkey, "vk_path": keys.vkey, "vk": vk, "wtns": wtns,
+            "commitment": plan.commitment}
+
+
+def snarkjs_ok(tmp: Path, vk_path: Path, proof: Any, public: Any) -> bool:
+    (tmp / "proof.json").write_text(json.dumps(proof))
+    (tmp / "public.json").write_text(json.dumps(public))
+    proc = subprocess.run([*SNARKJS, "groth16", "verify", str(vk_path), str(tmp / "public.json"),
+                           str(tmp / "proof.json")], capture_output=True, text=True,
+                          timeout=300, check=False)
+    return proc.returncode == 0 and "OK!" in proc.stdout
+
+
+@pytest.mark.circuit
+@pytest.mark.node
+def test_builtin_proofs_verify_with_snarkjs_and_zkmargin(circuit_run: dict[str, Any]) -> None:
+    backend = get_backend("builtin")
+    proof1, public1 = backend.prove(circuit_run["zkey"], circuit_run["wtns"], 1)
+    proof2, public2 = backend.prove(circuit_run["zkey"], circuit_run["wtns"], 1)
+    assert public1 == public2 == [str(circuit_run["commitment"])]
+    assert proof1 != proof2  # fresh r and s: two proofs of one witness differ
+    vk = VerificationKey.from_json(circuit_run["vk"])
+    for proof in (proof1, proof2):
+        assert snarkjs_ok(circuit_run["tmp"], circuit_run["vk_path"], proof, public1)
+        assert verify(vk, Proof.from_json(proof), [int(public1[0])], impl="reference")
+    # the same proof for another public value is refused: the proof is bound to it
+    assert not verify(vk, Proof.from_json(proof1), [int(public1[0]) + 1], impl="reference")
+
+
+@pytest.mark.circuit
+@pytest.mark.node
+def test_builtin_prover_refuses_what_does_not_fit(circuit_run: dict[str, Any],
+                                                  tmp_path: Path) -> None:
+    key = builtin.load_key(circuit_run["zkey"])
+    witness = builtin.read_witness(circuit_run["wtns"])
+    with pytest.raises(builtin.ProverError, match="values; the key"):
+        builtin.prove(key, witness[:-32])
+    big = witness[:64] + R.to_bytes(32, "little") + witness[96:]
+    with pytest.raises(builtin.ProverError, match="a witness value is >= r"):
+        builtin.prove(key, big)
+    # a coefficient naming a signal outside the key
+    coefs = bytearray(key.coefficients)
+    struct.pack_into("<I", coefs, 4 + 8, key.n_vars)
+    bad = builtin.ProvingKey(**{**key.__dict__, "coefficients": bytes(coefs)})
+    with pytest.raises(builtin.ProverError, match="outside the key"):
+        builtin.prove(bad, witness)
+    # a point coordinate >= q
+    a = bytearray(key.a)
+    a[64:96] = Q.to_bytes(32, "little")
+    with pytest.raises(builtin.ProverError, match="coordinate >= q"):
+        builtin.prove(builtin.ProvingKey(**{**key.__dict__, "a": bytes(a)}), witness)
+    # not a zkey, not a witness
+    junk = tmp_path / "junk.zkey"
+    junk.write_bytes(b"nope" + bytes(40))
+    with pytest.raises(builtin.ProverError, match="not a zkey"):
+        builtin.load_key(junk)
+    with pytest.raises(builtin.ProverError, match="not a wtns"):
+        builtin.read_witness(junk)
+
+
+def test_proof_bytes_become_snarkjs_json() -> None:
+    blob = b"".join(i.to_bytes(32, "little") for i in range(1, 9))
+    assert proof_from_le(blob) == {"pi_a": ["1", "2", "1"], "pi_b": [["3", "4"], ["5", "6"],
+                                                                     ["1", "0"]],
+                                   "pi_c": ["7", "8", "1"], "protocol": "groth16",
+                                   "curve": "bn128"}
+    with pytest.raises(Exception, match="not 256"):
+        proof_from_le(blob[:-1])
+
+
+def test_roots_of_unity_are_ffjavascripts() -> None:
+    """w[k] has order exactly 2^k, and w[28] = nqr^t for the smallest non-residue 5."""
+    w = builtin.roots_of_unity()
+    assert len(w) == 29 and w[28] == pow(5, (R - 1) >> 28, R)
+    for k in (1, 5, 17, 28):
+        assert pow(w[k], 1 << k, R) == 1 and pow(w[k], 1 << (k - 1), R) != 1
