@@ -10,8 +10,9 @@ shape of the generated parameters), the same generated accounts are proved:
 * ``snarkjs fullprove``: the baseline, one ``snarkjs groth16 fullprove`` per batch (WASM
   witness + snarkjs prover, as a user of plain snarkjs would run it), one after another
   (snarkjs already spreads its multi-exponentiations over the cores);
-* ``zkmargin prove`` with each backend: the whole command (exact check, batching,
-  witnesses, proofs, files, index, tree, manifest) with ``--workers`` processes.
+* ``zkmargin prove`` with each backend of ``--backends`` (default: builtin, and native when
+  groth16py is installed): the whole command (exact check, batching, witnesses, proofs,
+  files, index, tree, manifest) with ``--workers`` processes.
 
 Compilation, the C++ witness build and the (INSECURE, development) key setup are done
 before timing and reported separately: they are cached per circuit. The last line takes
@@ -77,9 +78,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="4,8,16", help="batch sizes K (powers of two)")
     ap.add_argument("--batches", type=int, default=8, help="batches proved per configuration")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--backends", default="builtin,native",
+                    help="zkmargin prove backends to time (native when installed; snarkjs "
+                         "is the slow reference)")
     args = ap.parse_args()
     registered = registered_shape("batch-default")  # A, P, L; --sizes gives K
-    backends = ["snarkjs"] + (["native"] if native_available() else [])
+    backends = args.backends.split(",")
+    if "native" in backends and not native_available():
+        backends.remove("native")
     rows: list[tuple[int, str, float, float, int]] = []
     work = Path(tempfile.mkdtemp(prefix="bench-prove-"))
     secret_file = work / "secret.hex"

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from zkmargin.generate import GenerateOptions, generate
-from zkmargin.prover.backends import native_available
+from zkmargin.prover.backends import DEFAULT_BACKEND
 from zkmargin.prover.setup import dev_keys
 from zkmargin.prover.toolchain import build_witness_binary, compile_circuit, registered_shape
 from zkmargin.statement import CircuitShape
@@ -109,7 +109,7 @@ def main() -> None:
     k = args.batch_size
     reg = registered_shape("batch-default")
     shape = CircuitShape(reg.assets, reg.perps, reg.brackets, k.bit_length() - 1)
-    backend = "native" if native_available() else "snarkjs"
+    backend = DEFAULT_BACKEND
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         print(f"K={k}, {args.batches} batches, backend {backend}: one-time work (cached)",

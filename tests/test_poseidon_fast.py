@@ -72,3 +72,15 @@ def test_malformed_calls_are_refused() -> None:
     with pytest.raises(ValueError, match=r"1\.\.16 inputs"):
         FAST.hash([])
     assert FAST.hash_many(3, []) == []
+
+
+def test_block_grain_gives_the_reference_constants_for_every_width() -> None:
+    """The fast path's constants (18 Grain bits per step) are the reference's (one bit per
+    step, the specification), for every width."""
+    from zkmargin.poseidon import fast_constants
+    from zkmargin.poseidon.reference import poseidon_constants
+
+    for t in range(2, MAX_INPUTS + 2):
+        assert fast_constants(t) == poseidon_constants(t)
+    with pytest.raises(ValueError, match="width"):
+        fast_constants(1)

@@ -182,13 +182,15 @@ def test_manifest_hashes_every_public_file(proved: dict[str, Any]) -> None:
     assert not any(f.startswith("private/") for f in files)
 
 
-def test_native_backend_gives_the_same_root_and_snarkjs_valid_proofs(
-        proved: dict[str, Any]) -> None:
-    pytest.importorskip("groth16py")
-    out = proved["tmp"] / "art-native"
+@pytest.mark.parametrize("backend", ["builtin", "native"])
+def test_fast_backends_give_the_same_root_and_snarkjs_valid_proofs(
+        proved: dict[str, Any], backend: str) -> None:
+    if backend == "native":
+        pytest.importorskip("groth16py")
+    out = proved["tmp"] / f"art-{backend}"
     summary = zk_ok(*prove_args(proved["snap"], proved["params"], proved["secret"], out,
-                                "--backend", "native", "--workers", "2"))
-    assert summary["backend"] == "native" and summary["proved"] == 3
+                                "--backend", backend, "--workers", "2"))
+    assert summary["backend"] == backend and summary["proved"] == 3
     assert summary["root"] == proved["summary"]["root"]
     manifest = json.loads((out / "manifest.json").read_text())
     for i in range(3):

@@ -29,6 +29,7 @@ import math
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from zkmargin.field import SNARK_FIELD
 
@@ -37,7 +38,10 @@ __all__ = [
     "FULL_ROUNDS",
     "MAX_INPUTS",
     "PARTIAL_ROUNDS",
+    "BitSource",
     "PoseidonConstants",
+    "constants_from",
+    "grain_seed",
     "poseidon_constants",
     "poseidon_reference",
 ]
@@ -97,16 +101,7 @@ class _GrainLFSR:
     (feedback polynomial ``x^80 + x^67 + x^57 + x^42 + x^29 + x^18 + 1``) and shifts it in.
     """
 
-    def __init__(self, field: int, sbox: int, n: int, t: int, r_f: int, r_p: int) -> None:
-        seed = (
-            _bits(field, 2)
-            + _bits(sbox, 4)
-            + _bits(n, 12)
-            + _bits(t, 12)
-            + _bits(r_f, 10)
-            + _bits(r_p, 10)
-            + [1] * 30
-        )
+    def __init__(self, seed: list[int]) -> None:
         if len(seed) != 80:
             raise AssertionError(f"Grain seed must be 80 bits, got {len(seed)}")
         # The 80-bit register, oldest bit first; appending a bit shifts out the oldest.
@@ -139,6 +134,18 @@ class _GrainLFSR:
         return value
 
 
+def grain_seed(t: int) -> list[int]:
+    """The 80 seed bits of the Grain LFSR for width ``t``: field = GF(p), sbox = x^5,
+    n = 254, t, R_F, R_P, then thirty 1s."""
+    return (_bits(_GRAIN_FIELD_PRIME, 2) + _bits(_GRAIN_SBOX_POWER, 4) + _bits(_FIELD_BITS, 12)
+            + _bits(t, 12) + _bits(FULL_ROUNDS, 10) + _bits(PARTIAL_ROUNDS[t - 2], 10)
+            + [1] * 30)
+
+
+class BitSource(Protocol):
+    def random_int(self, n: int) -> int: ...
+
+
 def _bits(value: int, width: int) -> list[int]:
     """Big-endian bits of ``value`` in exactly ``width`` bits."""
     if not 0 <= value < 1 << width:
@@ -146,7 +153,7 @@ def _bits(value: int, width: int) -> list[int]:
     return [(value >> (width - 1 - i)) & 1 for i in range(width)]
 
 
-def _generate_round_constants(grain: _GrainLFSR, count: int) -> list[int]:
+def _generate_round_constants(grain: BitSource, count: int) -> list[int]:
     """``count`` field elements: ``n``-bit samples, rejecting any sample ``>= p``."""
     constants: list[int] = []
     while len(constants) < count:
@@ -156,7 +163,7 @@ def _generate_round_constants(grain: _GrainLFSR, count: int) -> list[int]:
     return constants
 
 
-def _generate_cauchy_mds(grain: _GrainLFSR, t: int) -> tuple[tuple[int, ...], ...]:
+def _generate_cauchy_mds(grain: BitSource, t: int) -> tuple[tuple[int, ...], ...]:
     """Cauchy matrix ``M[i][j] = 1 / (x_i + y_j)`` as the reference script builds it.
 
     ``x_0 .. x_{t-1}, y_0 .. y_{t-1}`` are ``2t`` fresh ``n``-bit samples *reduced* mod ``p``
@@ -189,9 +196,14 @@ def poseidon_constants(t: int) -> PoseidonConstants:
     """
     if not 2 <= t <= MAX_INPUTS + 1:
         raise ValueError(f"Poseidon state width t must be in 2..{MAX_INPUTS + 1}, got {t}")
+    return constants_from(_GrainLFSR(grain_seed(t)), t)
+
+
+def constants_from(grain: BitSource, t: int) -> PoseidonConstants:
+    """The constants of width ``t`` drawn from ``grain``'s output bits: first
+    ``(R_F + R_P) * t`` round constants, then the MDS matrix from the same stream."""
     r_f = FULL_ROUNDS
     r_p = PARTIAL_ROUNDS[t - 2]
-    grain = _GrainLFSR(_GRAIN_FIELD_PRIME, _GRAIN_SBOX_POWER, _FIELD_BITS, t, r_f, r_p)
     flat = _generate_round_constants(grain, (r_f + r_p) * t)
     round_constants = tuple(tuple(flat[r * t : (r + 1) * t]) for r in range(r_f + r_p))
     mds = _generate_cauchy_mds(grain, t)
