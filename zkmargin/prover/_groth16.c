@@ -108,7 +108,7 @@ ALWAYS void m_sub(fe *r, const fe *a, const fe *b, const u64 *m) {
     }
 }
 
-ALWAYS void m_mul(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
+ALWAYS void m_mul_c(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
     u64 t[4] = {0, 0, 0, 0};
     for (int i = 0; i < 4; i++) {
         u64 bi = b->v[i];
@@ -127,6 +127,169 @@ ALWAYS void m_mul(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
         t[3] = C + A;
     }
     reduce_once(r, t, m);
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+/* The same CIOS multiplication with MULX, ADCX and ADOX (BMI2 and ADX, Intel Broadwell and
+ * AMD Zen on): two independent carry chains, one for the low and one for the high words of
+ * the products, and no flags clobbered by the multiplications. Generated (4 rounds, the
+ * registers of t0..t4 rotating one place per round); tested against the portable version
+ * on the same inputs (tests/test_builtin_prover.py runs every test on both). */
+static int use_adx = 0;
+static const u64 ZERO64 = 0;
+
+ALWAYS void m_mul_adx(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
+    u64 t0, t1, t2, t3, t4, lo, hA, hB;
+    __asm__(
+        "movq 0(%[b]), %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[a]), %[t0], %[hA]\n\t"
+        "mulxq 8(%[a]), %[t1], %[hB]\n\t"
+        "adcxq %[hA], %[t1]\n\t"
+        "mulxq 16(%[a]), %[t2], %[hA]\n\t"
+        "adcxq %[hB], %[t2]\n\t"
+        "mulxq 24(%[a]), %[t3], %[t4]\n\t"
+        "adcxq %[hA], %[t3]\n\t"
+        "adcxq %[zero], %[t4]\n\t"
+        "movq %[t0], %%rdx\n\t"
+        "imulq %[n], %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[t0], %[lo]\n\t"
+        "mulxq 8(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t1]\n\t"
+        "adoxq %[hA], %[t1]\n\t"
+        "mulxq 16(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t2]\n\t"
+        "adoxq %[hB], %[t2]\n\t"
+        "mulxq 24(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "adoxq %[hA], %[t3]\n\t"
+        "adcxq %[hB], %[t4]\n\t"
+        "adoxq %[zero], %[t4]\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t2]\n\t"
+        "adoxq %[hA], %[t2]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "adoxq %[hB], %[t3]\n\t"
+        "mulxq 24(%[a]), %[lo], %[t0]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hA], %[t4]\n\t"
+        "adcxq %[zero], %[t0]\n\t"
+        "adoxq %[zero], %[t0]\n\t"
+        "movq %[t1], %%rdx\n\t"
+        "imulq %[n], %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[t1], %[lo]\n\t"
+        "mulxq 8(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t2]\n\t"
+        "adoxq %[hA], %[t2]\n\t"
+        "mulxq 16(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "adoxq %[hB], %[t3]\n\t"
+        "mulxq 24(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hA], %[t4]\n\t"
+        "adcxq %[hB], %[t0]\n\t"
+        "adoxq %[zero], %[t0]\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "adoxq %[hA], %[t3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hB], %[t4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[t1]\n\t"
+        "adcxq %[lo], %[t0]\n\t"
+        "adoxq %[hA], %[t0]\n\t"
+        "adcxq %[zero], %[t1]\n\t"
+        "adoxq %[zero], %[t1]\n\t"
+        "movq %[t2], %%rdx\n\t"
+        "imulq %[n], %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[t2], %[lo]\n\t"
+        "mulxq 8(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "adoxq %[hA], %[t3]\n\t"
+        "mulxq 16(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hB], %[t4]\n\t"
+        "mulxq 24(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t0]\n\t"
+        "adoxq %[hA], %[t0]\n\t"
+        "adcxq %[hB], %[t1]\n\t"
+        "adoxq %[zero], %[t1]\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hA], %[t4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t0]\n\t"
+        "adoxq %[hB], %[t0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[t2]\n\t"
+        "adcxq %[lo], %[t1]\n\t"
+        "adoxq %[hA], %[t1]\n\t"
+        "adcxq %[zero], %[t2]\n\t"
+        "adoxq %[zero], %[t2]\n\t"
+        "movq %[t3], %%rdx\n\t"
+        "imulq %[n], %%rdx\n\t"
+        "xorl %k[lo], %k[lo]\n\t"
+        "mulxq 0(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[t3], %[lo]\n\t"
+        "mulxq 8(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t4]\n\t"
+        "adoxq %[hA], %[t4]\n\t"
+        "mulxq 16(%[q]), %[lo], %[hA]\n\t"
+        "adcxq %[lo], %[t0]\n\t"
+        "adoxq %[hB], %[t0]\n\t"
+        "mulxq 24(%[q]), %[lo], %[hB]\n\t"
+        "adcxq %[lo], %[t1]\n\t"
+        "adoxq %[hA], %[t1]\n\t"
+        "adcxq %[hB], %[t2]\n\t"
+        "adoxq %[zero], %[t2]\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),
+          [lo] "=&r"(lo), [hA] "=&r"(hA), [hB] "=&r"(hB)
+        : [a] "r"(a->v), [b] "r"(b->v), [q] "r"(m), [n] "rm"(n), [zero] "m"(ZERO64),
+          "m"(*(const u64(*)[4])a->v), "m"(*(const u64(*)[4])b->v), "m"(*(const u64(*)[4])m)
+        : "rdx", "cc");
+    u64 t[4] = {t4, t0, t1, t2};
+    reduce_once(r, t, m);
+}
+
+static int cpu_has_adx(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return ((b >> 8) & 1) && ((b >> 19) & 1); /* BMI2 (MULX) and ADX */
+}
+#else
+static int use_adx = 0;
+static int cpu_has_adx(void) { return 0; }
+#endif
+
+/* r = a b / R mod m: the ADX version where the CPU has it (checked once at import), else
+ * the portable one. The branch is the same every time, so it is predicted. */
+ALWAYS void m_mul(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
+#if defined(__x86_64__)
+    if (use_adx) {
+        m_mul_adx(r, a, b, m, n);
+        return;
+    }
+#endif
+    m_mul_c(r, a, b, m, n);
 }
 
 ALWAYS int fe_zero(const fe *a) { return !(a->v[0] | a->v[1] | a->v[2] | a->v[3]); }
@@ -856,11 +1019,29 @@ MSM_HOOK(g1, 32)
 MSM_HOOK(g2, 64)
 #undef MSM_HOOK
 
+static PyObject *set_adx(PyObject *self, PyObject *args) {
+    (void)self;
+    int want;
+    if (!PyArg_ParseTuple(args, "p", &want)) return NULL;
+    int before = use_adx;
+    use_adx = want && cpu_has_adx();
+    return PyBool_FromLong(before);
+}
+
+static PyObject *adx(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return PyBool_FromLong(use_adx);
+}
+
 static PyMethodDef methods[] = {
     {"prove", prove, METH_VARARGS,
      "prove(header, coefs, a, b1, b2, c, h, witness, fft, rs) -> 256 bytes: a Groth16 "
      "proof (pi_a, pi_b, pi_c affine, standard form, little-endian)"},
     {"msm_g1", msm_g1, METH_VARARGS, "msm_g1(bases, scalars) -> 64 bytes (tests)"},
+    {"set_adx", set_adx, METH_VARARGS,
+     "set_adx(on) -> the previous setting: use MULX/ADX when on and the CPU has them (tests)"},
+    {"adx", adx, METH_NOARGS, "adx() -> whether the MULX/ADX multiplication is in use"},
     {"msm_g2", msm_g2, METH_VARARGS, "msm_g2(bases, scalars) -> 128 bytes (tests)"},
     {NULL, NULL, 0, NULL},
 };
@@ -869,4 +1050,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_groth16",
                                     "A Groth16 prover for snarkjs keys over BN254, in C.", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__groth16(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__groth16(void) {
+    use_adx = cpu_has_adx();
+    return PyModule_Create(&module);
+}
