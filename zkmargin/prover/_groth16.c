@@ -70,42 +70,56 @@ ALWAYS int geq(const u64 *a, const u64 *m) {
     return 1;
 }
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* carry and borrow chains on the flags (adc, sbb) */
+#define ADDC(c, x, y, out) _addcarry_u64((c), (x), (y), (unsigned long long *)(out))
+#define SUBB(c, x, y, out) _subborrow_u64((c), (x), (y), (unsigned long long *)(out))
+#else
+static inline unsigned char ADDC(unsigned char c, u64 x, u64 y, u64 *out) {
+    u128 s = (u128)x + y + c;
+    *out = (u64)s;
+    return (unsigned char)(s >> 64);
+}
+static inline unsigned char SUBB(unsigned char c, u64 x, u64 y, u64 *out) {
+    u128 d = (u128)x - y - c;
+    *out = (u64)d;
+    return (unsigned char)((d >> 64) & 1);
+}
+#endif
+
 /* r = t < m ? t : t - m, without a data-dependent branch (t < 2m): the branch would be
  * mispredicted about half the time on random field elements. */
 ALWAYS void reduce_once(fe *r, const u64 *t, const u64 *m) {
-    u64 d[4], borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 x = (u128)t[i] - m[i] - borrow;
-        d[i] = (u64)x;
-        borrow = (u64)(x >> 64) & 1;
-    }
+    u64 d[4];
+    unsigned char borrow = SUBB(0, t[0], m[0], &d[0]);
+    borrow = SUBB(borrow, t[1], m[1], &d[1]);
+    borrow = SUBB(borrow, t[2], m[2], &d[2]);
+    borrow = SUBB(borrow, t[3], m[3], &d[3]);
     u64 keep = (u64)0 - borrow; /* all ones when t < m */
     for (int i = 0; i < 4; i++) r->v[i] = (t[i] & keep) | (d[i] & ~keep);
 }
 
 ALWAYS void m_add(fe *r, const fe *a, const fe *b, const u64 *m) {
-    u64 t[4], carry = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 s = (u128)a->v[i] + b->v[i] + carry;
-        t[i] = (u64)s;
-        carry = (u64)(s >> 64);
-    }
-    reduce_once(r, t, m); /* a, b < m < 2^254: no carry out of 256 bits */
+    u64 t[4];
+    unsigned char c = ADDC(0, a->v[0], b->v[0], &t[0]);
+    c = ADDC(c, a->v[1], b->v[1], &t[1]);
+    c = ADDC(c, a->v[2], b->v[2], &t[2]);
+    ADDC(c, a->v[3], b->v[3], &t[3]); /* a, b < m < 2^254: no carry out of 256 bits */
+    reduce_once(r, t, m);
 }
 
 ALWAYS void m_sub(fe *r, const fe *a, const fe *b, const u64 *m) {
-    u64 t[4], borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 d = (u128)a->v[i] - b->v[i] - borrow;
-        t[i] = (u64)d;
-        borrow = (u64)(d >> 64) & 1;
-    }
-    u64 mask = (u64)0 - borrow, carry = 0; /* add m back when a < b */
-    for (int i = 0; i < 4; i++) {
-        u128 x = (u128)t[i] + (m[i] & mask) + carry;
-        r->v[i] = (u64)x;
-        carry = (u64)(x >> 64);
-    }
+    u64 t[4];
+    unsigned char borrow = SUBB(0, a->v[0], b->v[0], &t[0]);
+    borrow = SUBB(borrow, a->v[1], b->v[1], &t[1]);
+    borrow = SUBB(borrow, a->v[2], b->v[2], &t[2]);
+    borrow = SUBB(borrow, a->v[3], b->v[3], &t[3]);
+    u64 mask = (u64)0 - borrow; /* add m back when a < b */
+    unsigned char c = ADDC(0, t[0], m[0] & mask, &r->v[0]);
+    c = ADDC(c, t[1], m[1] & mask, &r->v[1]);
+    c = ADDC(c, t[2], m[2] & mask, &r->v[2]);
+    ADDC(c, t[3], m[3] & mask, &r->v[3]);
 }
 
 ALWAYS void m_mul_c(fe *r, const fe *a, const fe *b, const u64 *m, u64 n) {
@@ -510,7 +524,7 @@ static void fq2_inv(fe2 *out, const fe2 *a) {
         else F##_one(&p->z);                                                             \
     }                                                                                    \
                                                                                          \
-    __attribute__((unused)) static void G##_neg(G##_jac *p) { F##_sub(&p->y, &ZERO, &p->y); }                    \
+    __attribute__((unused)) static void G##_neg(G##_jac *p) { F##_sub(&p->y, &ZERO, &p->y); } \
                                                                                          \
     /* out = k p for a scalar k in standard form (double and add: a few per proof) */    \
     static void G##_mul(G##_jac *out, const G##_jac *p, const fe *k) {                   \
@@ -523,128 +537,177 @@ static void fq2_inv(fe2 *out, const fe2 *a) {
         *out = acc;                                                                      \
     }                                                                                    \
                                                                                          \
-    /* Workspace of one multi-exponentiation: affine buckets filled by batches of affine     \
-     * additions that share one inversion (Montgomery's trick: about 6 multiplications per   \
-     * addition instead of 11 for a mixed Jacobian addition), and Jacobian side buckets for  \
+    /* Workspace of one multi-exponentiation: affine buckets filled by batches of affine \
+     * additions that share one inversion (Montgomery's trick: about 6 multiplications per \
+     * addition instead of 11 for a mixed Jacobian addition), and Jacobian side buckets for \
      * what a batch cannot take: a second addition to a bucket already in the batch, and the \
-     * exceptional x1 = x2 (doubling or opposite points). */                                 \
-    typedef struct {                                                                         \
-        size_t nb, cap, cnt;                                                                 \
-        uint32_t gen;                                                                        \
-        G##_aff *bx;                                                                         \
-        uint8_t *has;                                                                        \
-        uint32_t *busy;                                                                      \
-        G##_jac *bj;                                                                         \
-        uint32_t *bb;                                                                        \
-        G##_aff *bq;                                                                         \
-        T *den, *pref;                                                                       \
-        uint8_t *skip;                                                                       \
-    } G##_ws;                                                                                \
+     * exceptional x1 = x2 (doubling or opposite points). */                             \
+    typedef struct {                                                                     \
+        size_t nb, cap, cnt;                                                             \
+        uint32_t gen;                                                                    \
+        G##_aff *bx;                                                                     \
+        uint8_t *has;                                                                    \
+        uint32_t *busy;                                                                  \
+        G##_jac *bj;                                                                     \
+        uint32_t *bb;                                                                    \
+        G##_aff *bq;                                                                     \
+        size_t nd; /* deferred: additions to a bucket already in the batch */            \
+        uint32_t *db, *db2;                                                              \
+        G##_aff *dq, *dq2;                                                               \
+        T *den, *pref;                                                                   \
+        uint8_t *skip;                                                                   \
+    } G##_ws;                                                                            \
                                                                                          \
-    static void G##_ws_free(G##_ws *ws) {                                                    \
-        free(ws->bx); free(ws->has); free(ws->busy); free(ws->bj);                           \
-        free(ws->bb); free(ws->bq); free(ws->den); free(ws->pref); free(ws->skip);           \
-    }                                                                                        \
+    static void G##_ws_free(G##_ws *ws) {                                                \
+        free(ws->bx); free(ws->has); free(ws->busy); free(ws->bj);                       \
+        free(ws->bb); free(ws->bq); free(ws->den); free(ws->pref); free(ws->skip);       \
+        free(ws->db); free(ws->db2); free(ws->dq); free(ws->dq2);                        \
+    }                                                                                    \
                                                                                          \
-    static int G##_ws_init(G##_ws *ws, size_t nb) {                                          \
-        memset(ws, 0, sizeof(*ws));                                                          \
-        ws->nb = nb;                                                                         \
-        ws->cap = nb / 4 > 512 ? 512 : nb / 4;                                               \
-        if (ws->cap < 32) ws->cap = 0; /* few buckets: Jacobian additions only */            \
-        ws->gen = 1;                                                                         \
-        size_t cap = ws->cap ? ws->cap : 1;                                                  \
-        ws->bx = malloc(nb * sizeof(G##_aff));                                               \
-        ws->has = calloc(nb, 1);                                                             \
-        ws->busy = calloc(nb, sizeof(uint32_t));                                             \
-        ws->bj = malloc(nb * sizeof(G##_jac));                                               \
-        ws->bb = malloc(cap * sizeof(uint32_t));                                             \
-        ws->bq = malloc(cap * sizeof(G##_aff));                                              \
-        ws->den = malloc(cap * sizeof(T));                                                   \
-        ws->pref = malloc(cap * sizeof(T));                                                  \
-        ws->skip = malloc(cap);                                                              \
+    static int G##_ws_init(G##_ws *ws, size_t nb) {                                      \
+        memset(ws, 0, sizeof(*ws));                                                      \
+        ws->nb = nb;                                                                     \
+        ws->cap = nb / 4 > 512 ? 512 : nb / 4;                                           \
+        if (ws->cap < 32) ws->cap = 0; /* few buckets: Jacobian additions only */        \
+        ws->gen = 1;                                                                     \
+        size_t cap = ws->cap ? ws->cap : 1;                                              \
+        ws->bx = malloc(nb * sizeof(G##_aff));                                           \
+        ws->has = calloc(nb, 1);                                                         \
+        ws->busy = calloc(nb, sizeof(uint32_t));                                         \
+        ws->bj = malloc(nb * sizeof(G##_jac));                                           \
+        ws->bb = malloc(cap * sizeof(uint32_t));                                         \
+        ws->bq = malloc(cap * sizeof(G##_aff));                                          \
+        ws->den = malloc(cap * sizeof(T));                                               \
+        ws->pref = malloc(cap * sizeof(T));                                              \
+        ws->skip = malloc(cap);                                                          \
+        ws->db = malloc(cap * sizeof(uint32_t));                                         \
+        ws->db2 = malloc(cap * sizeof(uint32_t));                                        \
+        ws->dq = malloc(cap * sizeof(G##_aff));                                          \
+        ws->dq2 = malloc(cap * sizeof(G##_aff));                                         \
         if (!ws->bx || !ws->has || !ws->busy || !ws->bj || !ws->bb || !ws->bq || !ws->den || \
-            !ws->pref || !ws->skip) {                                                        \
-            G##_ws_free(ws);                                                                 \
-            return -1;                                                                       \
-        }                                                                                    \
-        return 0;                                                                            \
-    }                                                                                        \
+            !ws->pref || !ws->skip || !ws->db || !ws->db2 || !ws->dq || !ws->dq2) {      \
+            G##_ws_free(ws);                                                             \
+            return -1;                                                                   \
+        }                                                                                \
+        return 0;                                                                        \
+    }                                                                                    \
                                                                                          \
-    /* the pending affine additions bucket += point, with one inversion */                   \
-    static void G##_flush(G##_ws *ws) {                                                      \
-        size_t n = ws->cnt;                                                                  \
-        if (!n) return;                                                                      \
-        for (size_t j = 0; j < n; j++) {                                                     \
-            const G##_aff *B = &ws->bx[ws->bb[j]], *P = &ws->bq[j];                          \
-            F##_sub(&ws->den[j], &P->x, &B->x);                                              \
-            ws->skip[j] = (uint8_t)F##_zero(&ws->den[j]);                                    \
-            if (ws->skip[j]) {                                                               \
-                G##_madd(&ws->bj[ws->bb[j]], P);                                             \
-                F##_one(&ws->den[j]);                                                        \
-            }                                                                                \
-            if (j == 0) ws->pref[0] = ws->den[0];                                            \
-            else F##_mul(&ws->pref[j], &ws->pref[j - 1], &ws->den[j]);                       \
-        }                                                                                    \
-        T inv, dinv, t, lam, x3;                                                             \
-        F##_inv(&inv, &ws->pref[n - 1]);                                                     \
-        for (size_t j = n; j-- > 0;) {                                                       \
-            if (j > 0) {                                                                     \
-                F##_mul(&dinv, &inv, &ws->pref[j - 1]);                                      \
-                F##_mul(&inv, &inv, &ws->den[j]);                                            \
-            } else {                                                                         \
-                dinv = inv;                                                                  \
-            }                                                                                \
-            if (ws->skip[j]) continue;                                                       \
-            G##_aff *B = &ws->bx[ws->bb[j]];                                                 \
-            const G##_aff *P = &ws->bq[j];                                                   \
-            F##_sub(&t, &P->y, &B->y);                                                       \
-            F##_mul(&lam, &t, &dinv);                                                        \
-            F##_sqr(&x3, &lam);                                                              \
-            F##_sub(&x3, &x3, &B->x);                                                        \
-            F##_sub(&x3, &x3, &P->x);                                                        \
-            F##_sub(&t, &B->x, &x3);                                                         \
-            F##_mul(&t, &lam, &t);                                                           \
-            F##_sub(&B->y, &t, &B->y);                                                       \
-            B->x = x3;                                                                       \
-        }                                                                                    \
-        ws->cnt = 0;                                                                         \
-        ws->gen++;                                                                           \
-    }                                                                                        \
+    /* the pending affine additions bucket += point, with one inversion */               \
+    static void G##_flush(G##_ws *ws) {                                                  \
+        size_t n = ws->cnt;                                                              \
+        if (!n) return;                                                                  \
+        for (size_t j = 0; j < n; j++) {                                                 \
+            const G##_aff *B = &ws->bx[ws->bb[j]], *P = &ws->bq[j];                      \
+            F##_sub(&ws->den[j], &P->x, &B->x);                                          \
+            ws->skip[j] = (uint8_t)F##_zero(&ws->den[j]);                                \
+            if (ws->skip[j]) {                                                           \
+                G##_madd(&ws->bj[ws->bb[j]], P);                                         \
+                F##_one(&ws->den[j]);                                                    \
+            }                                                                            \
+            if (j == 0) ws->pref[0] = ws->den[0];                                        \
+            else F##_mul(&ws->pref[j], &ws->pref[j - 1], &ws->den[j]);                   \
+        }                                                                                \
+        T inv, dinv, t, lam, x3;                                                         \
+        F##_inv(&inv, &ws->pref[n - 1]);                                                 \
+        for (size_t j = n; j-- > 0;) {                                                   \
+            if (j > 0) {                                                                 \
+                F##_mul(&dinv, &inv, &ws->pref[j - 1]);                                  \
+                F##_mul(&inv, &inv, &ws->den[j]);                                        \
+            } else {                                                                     \
+                dinv = inv;                                                              \
+            }                                                                            \
+            if (ws->skip[j]) continue;                                                   \
+            G##_aff *B = &ws->bx[ws->bb[j]];                                             \
+            const G##_aff *P = &ws->bq[j];                                               \
+            F##_sub(&t, &P->y, &B->y);                                                   \
+            F##_mul(&lam, &t, &dinv);                                                    \
+            F##_sqr(&x3, &lam);                                                          \
+            F##_sub(&x3, &x3, &B->x);                                                    \
+            F##_sub(&x3, &x3, &P->x);                                                    \
+            F##_sub(&t, &B->x, &x3);                                                     \
+            F##_mul(&t, &lam, &t);                                                       \
+            F##_sub(&B->y, &t, &B->y);                                                   \
+            B->x = x3;                                                                   \
+        }                                                                                \
+        ws->cnt = 0;                                                                     \
+        ws->gen++;                                                                       \
+    }                                                                                    \
+                                                                                         \
+    /* bucket b += P: copied into an empty bucket, queued in the batch, or deferred to the \
+     * next batch when b is already in this one (a Jacobian addition when the deferred   \
+     * queue is full) */                                                                 \
+    static void G##_place(G##_ws *ws, size_t b, const G##_aff *P) {                      \
+        if (!ws->has[b]) {                                                               \
+            ws->bx[b] = *P;                                                              \
+            ws->has[b] = 1;                                                              \
+        } else if (ws->busy[b] == ws->gen) {                                             \
+            if (ws->nd < ws->cap) {                                                      \
+                ws->db[ws->nd] = (uint32_t)b;                                            \
+                ws->dq[ws->nd] = *P;                                                     \
+                ws->nd++;                                                                \
+            } else {                                                                     \
+                G##_madd(&ws->bj[b], P);                                                 \
+            }                                                                            \
+        } else {                                                                         \
+            ws->busy[b] = ws->gen;                                                       \
+            ws->bb[ws->cnt] = (uint32_t)b;                                               \
+            ws->bq[ws->cnt] = *P;                                                        \
+            ws->cnt++;                                                                   \
+        }                                                                                \
+    }                                                                                    \
+                                                                                         \
+    /* after a flush (empty batch): place the deferred additions again; at most cap of   \
+     * them, so the batch cannot overflow. Returns how many left the queue. */           \
+    static size_t G##_drain(G##_ws *ws) {                                                \
+        size_t n = ws->nd;                                                               \
+        uint32_t *tb = ws->db; ws->db = ws->db2; ws->db2 = tb;                           \
+        G##_aff *tq = ws->dq; ws->dq = ws->dq2; ws->dq2 = tq;                            \
+        ws->nd = 0;                                                                      \
+        for (size_t i = 0; i < n; i++) G##_place(ws, ws->db2[i], &ws->dq2[i]);           \
+        return n - ws->nd;                                                               \
+    }                                                                                    \
                                                                                          \
     /* win = sum over k of row[k] bases[idx[k]] for the signed digits row[k] of one window */ \
-    static void G##_window(G##_jac *win, const G##_aff *bases, const uint32_t *idx,          \
-                           const int32_t *row, size_t m, G##_ws *ws) {                       \
-        size_t nb = ws->nb;                                                                  \
-        memset(ws->has, 0, nb);                                                              \
-        for (size_t b = 0; b < nb; b++) ws->bj[b].z = ZERO;                                  \
-        for (size_t k = 0; k < m; k++) {                                                     \
-            int32_t d = row[k];                                                              \
-            if (!d) continue;                                                                \
-            size_t b = (size_t)(d > 0 ? d : -d) - 1;                                         \
-            G##_aff P = bases[idx[k]];                                                       \
-            if (d < 0) F##_sub(&P.y, &ZERO, &P.y);                                           \
-            if (!ws->cap || ws->busy[b] == ws->gen) {                                        \
-                G##_madd(&ws->bj[b], &P);                                                    \
-            } else if (!ws->has[b]) {                                                        \
-                ws->bx[b] = P;                                                               \
-                ws->has[b] = 1;                                                              \
-            } else {                                                                         \
-                ws->busy[b] = ws->gen;                                                       \
-                ws->bb[ws->cnt] = (uint32_t)b;                                               \
-                ws->bq[ws->cnt] = P;                                                         \
-                if (++ws->cnt == ws->cap) G##_flush(ws);                                     \
-            }                                                                                \
-        }                                                                                    \
-        G##_flush(ws);                                                                       \
-        G##_jac sum;                                                                         \
-        sum.z = ZERO;                                                                        \
-        win->z = ZERO;                                                                       \
-        for (size_t b = nb; b-- > 0;) {                                                      \
-            if (ws->has[b]) G##_madd(&sum, &ws->bx[b]);                                      \
-            G##_add(&sum, &ws->bj[b]);                                                       \
-            G##_add(win, &sum);                                                              \
-        }                                                                                    \
-    }                                                                                        \
+    static void G##_window(G##_jac *win, const G##_aff *bases, const uint32_t *idx,      \
+                           const int32_t *row, size_t m, G##_ws *ws) {                   \
+        size_t nb = ws->nb;                                                              \
+        memset(ws->has, 0, nb);                                                          \
+        for (size_t b = 0; b < nb; b++) ws->bj[b].z = ZERO;                              \
+        ws->nd = 0;                                                                      \
+        for (size_t k = 0; k < m; k++) {                                                 \
+            int32_t d = row[k];                                                          \
+            if (!d) continue;                                                            \
+            size_t b = (size_t)(d > 0 ? d : -d) - 1;                                     \
+            G##_aff P = bases[idx[k]];                                                   \
+            if (d < 0) F##_sub(&P.y, &ZERO, &P.y);                                       \
+            if (!ws->cap) {                                                              \
+                G##_madd(&ws->bj[b], &P);                                                \
+                continue;                                                                \
+            }                                                                            \
+            G##_place(ws, b, &P);                                                        \
+            while (ws->cnt == ws->cap) {                                                 \
+                G##_flush(ws);                                                           \
+                G##_drain(ws);                                                           \
+            }                                                                            \
+        }                                                                                \
+        G##_flush(ws);                                                                   \
+        while (ws->nd) {                                                                 \
+            size_t before = ws->nd, placed = G##_drain(ws);                              \
+            G##_flush(ws);                                                               \
+            if (placed * 8 < before) { /* mostly one bucket: Jacobian additions */       \
+                for (size_t i = 0; i < ws->nd; i++) G##_madd(&ws->bj[ws->db[i]], &ws->dq[i]); \
+                ws->nd = 0;                                                              \
+            }                                                                            \
+        }                                                                                \
+        G##_jac sum;                                                                     \
+        sum.z = ZERO;                                                                    \
+        win->z = ZERO;                                                                   \
+        for (size_t b = nb; b-- > 0;) {                                                  \
+            if (ws->has[b]) G##_madd(&sum, &ws->bx[b]);                                  \
+            G##_add(&sum, &ws->bj[b]);                                                   \
+            G##_add(win, &sum);                                                          \
+        }                                                                                \
+    }                                                                                    \
                                                                                          \
     /* out = sum scalars[i] bases[i]: Pippenger with signed c-bit digits. Scalars are in \
      * standard form and < r; zero scalars and bases at infinity are skipped. -1 when    \
@@ -701,13 +764,8 @@ static void fq2_inv(fe2 *out, const fe2 *a) {
                     if (sh + c > 64 && limb < 3) raw |= s->v[limb + 1] << (64 - sh);     \
                 }                                                                        \
                 int32_t d = (int32_t)(raw & (u64)(full - 1)) + carry;                    \
-                if (d > half) {                                                          \
-                    d -= full;                                                           \
-                    carry = 1;                                                           \
-                } else {                                                                 \
-                    carry = 0;                                                           \
-                }                                                                        \
-                dg[(size_t)w * m + k] = d;                                               \
+                carry = d > half; /* branchless: the digits are random */                \
+                dg[(size_t)w * m + k] = d - carry * full;                                \
             }                                                                            \
         }                                                                                \
         G##_jac win;                                                                     \
@@ -773,8 +831,11 @@ static void fft(fe *a, size_t n, int logn, const fe *tw) {
     for (size_t len = 2; len <= n; len <<= 1) {
         size_t half = len / 2, step = n / len;
         for (size_t i = 0; i < n; i += len) {
-            for (size_t j = 0; j < half; j++) {
-                fe u = a[i + j], v;
+            fe u = a[i], v = a[i + half]; /* j = 0: the twiddle is 1 */
+            fr_add(&a[i], &u, &v);
+            fr_sub(&a[i + half], &u, &v);
+            for (size_t j = 1; j < half; j++) {
+                u = a[i + j];
                 fr_mul(&v, &a[i + j + half], &tw[j * step]);
                 fr_add(&a[i + j], &u, &v);
                 fr_sub(&a[i + j + half], &u, &v);
