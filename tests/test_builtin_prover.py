@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 import struct
 import subprocess
 from pathlib import Path
@@ -35,6 +36,19 @@ from zkmargin.verifier import Proof, VerificationKey, verify
 
 Q, R = BASE_FIELD, SNARK_FIELD
 MONT = 1 << 256
+
+
+@pytest.fixture(params=["adx", "portable"], autouse=True)
+def multiplication(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs with both Montgomery multiplications: MULX/ADX (where the CPU has
+    it) and the portable C one."""
+    before = _groth16.adx()
+    _groth16.set_adx(request.param == "adx")
+    if _groth16.adx() != (request.param == "adx"):
+        _groth16.set_adx(before)
+        pytest.skip("this CPU has no BMI2/ADX")
+    yield request.param
+    _groth16.set_adx(before)
 
 
 def mont(x: int) -> bytes:
