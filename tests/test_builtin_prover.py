@@ -139,7 +139,8 @@ def test_g1_msm_equals_the_plain_sum(n: int, distinct: int, seed: int) -> None:
     assert got == as_g1(expected(bn.G1, logs, scalars))
 
 
-@pytest.mark.parametrize("n,distinct,seed", [(5, 2, 6), (600, 6, 7), (1500, 1500, 8)])
+@pytest.mark.parametrize("n,distinct,seed", [(5, 2, 6), (600, 6, 7), (1500, 1500, 8),
+                                             (4000, 4, 10)])
 def test_g2_msm_equals_the_plain_sum(n: int, distinct: int, seed: int) -> None:
     rng = random.Random(seed)
     table = multiples(bn.G2, distinct)
@@ -152,12 +153,16 @@ def test_g2_msm_equals_the_plain_sum(n: int, distinct: int, seed: int) -> None:
 
 
 def test_msm_of_one_point_many_times_and_cancelling_sums() -> None:
-    """2000 additions into the same buckets, and a sum that is exactly the point at
-    infinity (every k G cancelled by (r - k) G)."""
+    """One point 2000 times: with scalar 1 (one bucket, Jacobian additions only) and with
+    random scalars (batches where every addition has x1 = x2: doubling or cancelling);
+    and a sum that is exactly the point at infinity (every k G cancelled by (r - k) G)."""
     p = g1_bytes(bn.G1)
     same = _groth16.msm_g1(p * 2000, scalars_bytes([1] * 2000))
     assert g1_out(same) == as_g1(bn.multiply(bn.G1, 2000))
     rng = random.Random(9)
+    ks = [rng.randrange(R) for _ in range(2000)]
+    assert g1_out(_groth16.msm_g1(p * 2000, scalars_bytes(ks))) == as_g1(
+        bn.multiply(bn.G1, sum(ks) % R))
     ks = [rng.randrange(R) for _ in range(1000)]
     both = _groth16.msm_g1(p * 2000, scalars_bytes(ks + [R - k for k in ks]))
     assert both == bytes(64)
@@ -172,6 +177,8 @@ def test_msm_refuses_values_outside_the_fields() -> None:
         _groth16.msm_g1(Q.to_bytes(32, "little") + p[32:], (1).to_bytes(32, "little"))
     with pytest.raises(ValueError, match="differ in number"):
         _groth16.msm_g1(p * 2, (1).to_bytes(32, "little"))
+    with pytest.raises(TypeError, match="bytes objects only"):  # mutable under the checks
+        _groth16.msm_g1(bytearray(p), (1).to_bytes(32, "little"))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------
@@ -237,6 +244,46 @@ def test_builtin_prover_refuses_what_does_not_fit(circuit_run: dict[str, Any],
     a[64:96] = Q.to_bytes(32, "little")
     with pytest.raises(builtin.ProverError, match="coordinate >= q"):
         builtin.prove(builtin.ProvingKey(**{**key.__dict__, "a": bytes(a)}), witness)
+    # the C prover's own checks, each on the sections it is given
+    args = [key.header, key.coefficients, key.a, key.b1, key.b2, key.c, key.h, witness,
+            builtin._fft_constants(key.domain_size), bytes(64)]
+
+    def refused(i: int, value: bytes, message: str) -> None:
+        bad_args = list(args)
+        bad_args[i] = value
+        with pytest.raises(ValueError, match=message):
+            _groth16.prove(*bad_args)
+
+    header = bytearray(key.header)
+    struct.pack_into("<I", header, 80, key.domain_size + 1)  # not a power of two
+    refused(0, bytes(header), "sizes are inconsistent")
+    refused(0, key.header[:-1], "not that of a BN254")
+    for i in range(1, 7):  # every section one byte short
+        refused(i, args[i][:-1], "wrong length")
+    coefs = bytearray(key.coefficients)
+    struct.pack_into("<I", coefs, 4, 2)  # matrix 2: neither A nor B
+    refused(1, bytes(coefs), "outside the key")
+    coefs = bytearray(key.coefficients)
+    struct.pack_into("<I", coefs, 8, key.domain_size)  # row past the domain
+    refused(1, bytes(coefs), "outside the key")
+    refused(9, R.to_bytes(32, "little") + bytes(32), "blinding scalar is >= r")
+    with pytest.raises(TypeError, match="bytes objects only"):
+        _groth16.prove(*args[:7], bytearray(witness), *args[8:])  # type: ignore[call-arg]
+    # a key whose delta would not blind: at infinity, or off the curve
+    for offset, size, message in ((468, 64, "delta1 is not a point of G1"),
+                                  (532, 128, "delta2 is not a point of G2")):
+        header = bytearray(key.header)
+        header[offset:offset + size] = bytes(size)
+        junk_key = tmp_path / f"delta-{offset}.zkey"
+        junk_key.write_bytes(zkey_with_header(circuit_run["zkey"], bytes(header)))
+        with pytest.raises(builtin.ProverError, match=message):
+            builtin.load_key(junk_key)
+    header = bytearray(key.header)
+    header[500] ^= 1  # delta1.y changed: off the curve
+    junk_key = tmp_path / "delta-off.zkey"
+    junk_key.write_bytes(zkey_with_header(circuit_run["zkey"], bytes(header)))
+    with pytest.raises(builtin.ProverError, match="delta1 is not a point of G1"):
+        builtin.load_key(junk_key)
     # not a zkey, not a witness
     junk = tmp_path / "junk.zkey"
     junk.write_bytes(b"nope" + bytes(40))
@@ -244,6 +291,28 @@ def test_builtin_prover_refuses_what_does_not_fit(circuit_run: dict[str, Any],
         builtin.load_key(junk)
     with pytest.raises(builtin.ProverError, match="not a wtns"):
         builtin.read_witness(junk)
+
+
+def zkey_with_header(zkey: Path, header: bytes) -> bytes:
+    """The zkey's bytes with section 2 (the header) replaced by ``header``, same size."""
+    data = bytearray(zkey.read_bytes())
+    (count,) = struct.unpack_from("<I", data, 8)
+    pos = 12
+    for _ in range(count):
+        kind, size = struct.unpack_from("<IQ", data, pos)
+        if kind == 2:
+            assert size == len(header)
+            data[pos + 12:pos + 12 + size] = header
+            return bytes(data)
+        pos += 12 + size
+    raise AssertionError("no header section")
+
+
+@pytest.mark.circuit
+@pytest.mark.node
+def test_backend_refuses_a_key_of_another_public_count(circuit_run: dict[str, Any]) -> None:
+    with pytest.raises(Exception, match="1 public signals, the batch circuit 2"):
+        get_backend("builtin").prove(circuit_run["zkey"], circuit_run["wtns"], 2)
 
 
 def test_proof_bytes_become_snarkjs_json() -> None:

@@ -429,9 +429,9 @@ class TerminalEvents:
               help="Prover processes in parallel. Default: the number of cores.")
 @click.option("--backend", type=click.Choice(["builtin", "native", "snarkjs"]), default=None,
               help="Groth16 prover. builtin (default): zkmargin's own, in C, built with the "
-                   "package; native: groth16py's arkworks prover (the optional GPL-3.0 "
-                   "extra), as fast as builtin here; snarkjs: the reference. All write "
-                   "snarkjs JSON proofs.")
+                   "package, about 1.6x native here; native: groth16py's arkworks prover "
+                   "(the optional GPL-3.0 extra); snarkjs: the reference. All write "
+                   "snarkjs JSON proofs (benchmarks/README.md).")
 @click.option("--witness", "engine", type=click.Choice(["auto", "cpp", "wasm"]), default="auto",
               show_default=True,
               help="Witness calculator. auto: the C++ generator if already built, or built "

@@ -27,10 +27,16 @@
  *
  * Field arithmetic: 4 limbs of 64 bits, Montgomery form with R = 2^256, CIOS multiplication
  * without the extra carry words (valid because the top limbs of q and r are below
- * 2^63 - 1). Curve arithmetic: Jacobian coordinates for y^2 = x^3 + b (a = 0), the
- * explicit formulas dbl-2009-l, madd-2007-bl and add-2007-bl of the Explicit-Formulas
- * Database, with their exceptional cases (equal or opposite points, infinity) handled.
- * Multi-exponentiation: Pippenger's bucket method with signed digits.
+ * 2^63 - 1), with MULX/ADCX/ADOX where the CPU has them (else portable C); additions and
+ * subtractions on the carry flag, without data-dependent branches. Curve arithmetic:
+ * Jacobian coordinates for y^2 = x^3 + b (a = 0), the explicit formulas dbl-2009-l,
+ * madd-2007-bl and add-2007-bl of the Explicit-Formulas Database, with their exceptional
+ * cases (equal or opposite points, infinity) handled. Multi-exponentiation: Pippenger's
+ * bucket method with signed digits; the buckets are affine and filled by batches of affine
+ * additions sharing one inversion (an addition to a bucket already in the batch waits for
+ * the next batch). The code's timing depends on the witness (bucket indices, exceptional
+ * cases) and on the blinding scalars r and s (double-and-add): run it where the witness
+ * already is, the exchange's own machines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -540,8 +546,8 @@ static void fq2_inv(fe2 *out, const fe2 *a) {
     /* Workspace of one multi-exponentiation: affine buckets filled by batches of affine \
      * additions that share one inversion (Montgomery's trick: about 6 multiplications per \
      * addition instead of 11 for a mixed Jacobian addition), and Jacobian side buckets for \
-     * what a batch cannot take: a second addition to a bucket already in the batch, and the \
-     * exceptional x1 = x2 (doubling or opposite points). */                             \
+     * what a batch cannot take: the exceptional x1 = x2 (doubling or opposite points),  \
+     * and additions deferred once more than the queue holds. */                         \
     typedef struct {                                                                     \
         size_t nb, cap, cnt;                                                             \
         uint32_t gen;                                                                    \
@@ -868,6 +874,18 @@ static u64 rd32(const unsigned char *p) {
 
 #define HEADER_SIZE (4 + 32 + 4 + 32 + 4 + 4 + 4 + 64 + 64 + 128 + 128 + 64 + 128)
 
+/* Every input must be an immutable bytes object: the values are checked with the GIL held
+ * and used after it is released, when a bytearray could change under the checks. */
+static int only_bytes(Py_buffer **bufs, int n) {
+    for (int i = 0; i < n; i++) {
+        if (!bufs[i]->obj || !PyBytes_Check(bufs[i]->obj)) {
+            PyErr_SetString(PyExc_TypeError, "the prover takes bytes objects only");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static PyObject *prove(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer hb, cb, ab, b1b, b2b, ccb, hhb, wb, fb, rsb;
@@ -877,6 +895,8 @@ static PyObject *prove(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     const char *err = NULL;
     fe *ev = NULL, *tw = NULL, *twi = NULL;
+    Py_buffer *all[] = {&hb, &cb, &ab, &b1b, &b2b, &ccb, &hhb, &wb, &fb, &rsb};
+    if (!only_bytes(all, 10)) goto done;
     const unsigned char *h = hb.buf;
     if (hb.len != HEADER_SIZE || rd32(h) != 32 || memcmp(h + 4, QM, 32) != 0 ||
         rd32(h + 36) != 32 || memcmp(h + 40, RM, 32) != 0) {
@@ -1057,7 +1077,9 @@ done:
         size_t n = (size_t)sb.len / 32;                                                  \
         unsigned char out[2 * PSIZE];                                                    \
         memset(out, 0, sizeof(out));                                                     \
-        if ((size_t)sb.len != 32 * n || (size_t)bb.len != 2 * PSIZE * n) {               \
+        Py_buffer *all[] = {&bb, &sb};                                                   \
+        if (!only_bytes(all, 2)) {                                                       \
+        } else if ((size_t)sb.len != 32 * n || (size_t)bb.len != 2 * PSIZE * n) {        \
             PyErr_SetString(PyExc_ValueError, "bases and scalars differ in number");     \
         } else if (!below(bb.buf, 2 * PSIZE / 32 * n, QM) || !below(sb.buf, n, RM)) {    \
             PyErr_SetString(PyExc_ValueError, "a coordinate >= q or a scalar >= r");     \

@@ -94,14 +94,23 @@ class BuiltinBackend:
     name = "builtin"
 
     def __init__(self) -> None:
-        self._keys: dict[Path, ProvingKey] = {}
+        self._keys: dict[tuple[Path, int, int], ProvingKey] = {}
+
+    def _key(self, zkey: Path) -> ProvingKey:
+        path = zkey.resolve()
+        stat = path.stat()
+        ident = (path, stat.st_mtime_ns, stat.st_size)  # a key replaced on disk is reread
+        if ident not in self._keys:
+            self._keys = {ident: load_key(path)}
+        return self._keys[ident]
 
     def prove(self, zkey: Path, wtns: Path, n_public: int) -> tuple[Proof, list[str]]:
-        key = zkey.resolve()
-        if key not in self._keys:
-            self._keys[key] = load_key(key)
+        key = self._key(zkey)
+        if key.n_public != n_public:
+            raise ZkMarginError(f"{zkey}: the key has {key.n_public} public signals, the "
+                                f"batch circuit {n_public}")
         witness = read_witness(wtns)
-        blob = prove(self._keys[key], witness)
+        blob = prove(key, witness)
         public = [str(int.from_bytes(witness[32 * i : 32 * i + 32], "little"))
                   for i in range(1, 1 + n_public)]
         return proof_from_le(blob), public

@@ -21,6 +21,8 @@ from zkmargin.binfile import BinFile, BinFileError
 from zkmargin.errors import ZkMarginError
 from zkmargin.field import SNARK_FIELD
 from zkmargin.prover import _groth16
+from zkmargin.verifier.curve import g1_on_curve, g2_in_subgroup, g2_on_curve
+from zkmargin.verifier.zkey import g1_point, g2_point
 
 GROTH16 = 1
 N8 = 32
@@ -59,6 +61,7 @@ def load_key(path: Path) -> ProvingKey:
             if len(header) < 84:
                 raise ProverError(f"{path}: the header section has {len(header)} bytes")
             n_vars, n_public, domain = struct.unpack_from("<III", header, 72)
+            _check_blinding_points(path, header)
             return ProvingKey(path, n_vars, n_public, domain, header, bf.section(4),
                               bf.section(5), bf.section(6), bf.section(7), bf.section(8),
                               bf.section(9))
@@ -66,12 +69,28 @@ def load_key(path: Path) -> ProvingKey:
         raise ProverError(f"{path}: {exc.reason}") from None
 
 
+def _check_blinding_points(path: Path, header: bytes) -> None:
+    """alpha1, beta1, beta2, delta1 and delta2 must be points of the groups, not infinity:
+    the proof hides the witness behind r delta1 and s delta2, so a key (a ceremony's, made
+    elsewhere) with delta at infinity or of small order would publish sum w_i A_i."""
+    if len(header) != 660:
+        raise ProverError(f"{path}: the header section has {len(header)} bytes, not 660")
+    for name, offset in (("alpha1", 84), ("beta1", 148), ("delta1", 468)):
+        p1 = g1_point(header[offset:offset + 64])
+        if p1 is None or not g1_on_curve(p1):
+            raise ProverError(f"{path}: {name} is not a point of G1")
+    for name, offset in (("beta2", 212), ("delta2", 532)):
+        p2 = g2_point(header[offset:offset + 128])
+        if p2 is None or not g2_on_curve(p2) or not g2_in_subgroup(p2):
+            raise ProverError(f"{path}: {name} is not a point of G2")
+
+
 def read_witness(path: Path) -> bytes:
     """The values of a ``.wtns`` file (section 2): 32 bytes each, little-endian."""
     try:
         with BinFile.open(path, b"wtns") as bf:
             header = bf.section(1)
-            n8 = struct.unpack_from("<I", header, 0)[0] if len(header) >= 4 else 0
+            n8 = struct.unpack_from("<I", header, 0)[0] if len(header) >= 8 + N8 else 0
             if n8 != N8 or int.from_bytes(header[4:4 + N8], "little") != SNARK_FIELD:
                 raise ProverError(f"{path}: not a witness over BN254's scalar field")
             (count,) = struct.unpack_from("<I", header, 4 + N8)

@@ -71,13 +71,15 @@ def _fq(raw: bytes) -> int:
     return int.from_bytes(raw, "little") * _R_INV_Q % BASE_FIELD
 
 
-def _g1(raw: bytes) -> G1Point | None:
+def g1_point(raw: bytes) -> G1Point | None:
+    """A G1 point as a zkey stores it (affine, Montgomery form; all zero: infinity, None)."""
     if not any(raw):
         return None
     return _fq(raw[:_N8]), _fq(raw[_N8:])
 
 
-def _g2(raw: bytes) -> G2Point | None:
+def g2_point(raw: bytes) -> G2Point | None:
+    """A G2 point as a zkey stores it (x.c0 x.c1 y.c0 y.c1; all zero: infinity, None)."""
     if not any(raw):
         return None
     return ((_fq(raw[0:32]), _fq(raw[32:64])), (_fq(raw[64:96]), _fq(raw[96:128])))
@@ -129,15 +131,15 @@ def read_zkey(path: Path, *, file: str | None = None) -> ZKey:
         if len(header) != expected:
             raise ZKeyError(f"{name}: header section has {len(header)} bytes, expected "
                             f"{expected}")
-        alpha1 = _g1(header[pos:pos + 64])
-        beta2 = _g2(header[pos + 128:pos + 256])
-        gamma2 = _g2(header[pos + 256:pos + 384])
-        delta2 = _g2(header[pos + 448:pos + 576])
+        alpha1 = g1_point(header[pos:pos + 64])
+        beta2 = g2_point(header[pos + 128:pos + 256])
+        gamma2 = g2_point(header[pos + 256:pos + 384])
+        delta2 = g2_point(header[pos + 448:pos + 576])
         ic_raw = bf.section(3, name)
         if len(ic_raw) != 64 * (n_public + 1):
             raise ZKeyError(f"{name}: IC section holds {len(ic_raw) // 64} points for "
                             f"{n_public} public signals")
-        ic = [_g1(ic_raw[i:i + 64]) for i in range(0, len(ic_raw), 64)]
+        ic = [g1_point(ic_raw[i:i + 64]) for i in range(0, len(ic_raw), 64)]
         coefficients = bf.section(4, name)
         mpc = bf.section(10, name)
     parts = [_point(alpha1, "vk_alpha_1", name), _point(beta2, "vk_beta_2", name),
