@@ -1,11 +1,12 @@
 """Scaling on a Dask cluster: the same batches proved with 1 and with 2 Dask workers.
 
-Run: .venv/bin/python benchmarks/bench_scale.py [--batch-size 32] [--batches 16]
+Run: .venv/bin/python benchmarks/bench_scale.py [--batch-size 32] [--batches 32]
 Last line: ``workers_1_accounts_per_s=<f> workers_2_accounts_per_s=<f> speedup=<f>
 projection_1m_32_cores_h=<f> projection_1m_128_cores_h=<f>``.
 
 A real cluster on loopback: ``dask scheduler`` and ``dask worker`` processes (one thread
-each, no nanny, as tests/test_dask.py starts them), the shape of the generated params
+each, no nanny, as tests/test_dask.py starts them, Dask's worker profiler off:
+``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``), the shape of the generated params
 (A=8, P=4, L=4, ``batch-default``). The baseline is the same command with one worker,
 measured in the same run. Each run is the whole ``zkmargin prove --scheduler`` command into
 a fresh directory (exact check, batching, witnesses, proofs, files, index, tree and
@@ -55,8 +56,10 @@ class Cluster:
     def __init__(self, n: int, logs: Path) -> None:
         self.address = f"tcp://127.0.0.1:{_port()}"
         logs.mkdir(parents=True, exist_ok=True)
+        # Dask's statistical profiler samples every worker thread's stack every 10 ms:
+        # about 8% of a worker's CPU on these CPU-bound tasks, off as an operator would run it
         env = {**os.environ, "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1"}
+               "OPENBLAS_NUM_THREADS": "1", "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
         self.procs = [self._start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
                                    "--port", self.address.rsplit(":", 1)[1],
                                    "--no-dashboard"], logs / "scheduler.log", env)]
@@ -104,7 +107,7 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--batch-size", type=int,
                     default=registered_shape("batch-default").batch_size)  # the default K
-    ap.add_argument("--batches", type=int, default=16, help="batches proved per run")
+    ap.add_argument("--batches", type=int, default=32, help="batches proved per run")
     args = ap.parse_args()
     k = args.batch_size
     reg = registered_shape("batch-default")

@@ -455,7 +455,10 @@ class TerminalEvents:
               help="Prove on a Dask cluster through this scheduler instead of local worker "
                    "processes (--workers is then the cluster's). Workers must see --out and "
                    "zkmargin's cache at the same paths (one machine or a shared filesystem); "
-                   "each writes its batches' files itself, so nothing finished is lost.")
+                   "each writes its batches' files itself, so nothing finished is lost. "
+                   "Start workers with one thread per core and "
+                   "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (Dask's profiler "
+                   "costs about 8% of a worker's CPU on these tasks).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @reports_errors
 def prove(snapshot: Path, params_path: Path, out: Path, batch_size: int | None,
