@@ -14,6 +14,12 @@ manifest included); compilation, the C++ witness build and the INSECURE developm
 setup happen before timing (cached per circuit), and each worker loads the proving key
 once per process, inside the timed run.
 
+**Cores:** the run with n workers is pinned to n cores (``taskset -c 0..n-1``: scheduler,
+workers and the ``zkmargin prove`` client alike), so each run has the client and the
+scheduler on its workers' cores, as a machine of n cores would. Unpinned, the 1-worker run
+on a 2-core machine gets a free second core for the client and the scheduler (about 15% of
+a core here) that the 2-worker run does not, and the speedup measures that asymmetry too.
+
 The projection for 1,000,000 accounts divides by the measured per-worker rate of the 2-
 worker run (one worker per core, perfect scaling assumed beyond what was measured: the
 tasks are independent and only the small index and tree work stays on the client).
@@ -50,8 +56,16 @@ def _port() -> int:
         return port
 
 
+def pinned(cores: int) -> list[str]:
+    """The command prefix that keeps a process on the first ``cores`` cores."""
+    if shutil.which("taskset") is None or (os.cpu_count() or 1) < cores:
+        raise SystemExit(f"bench_scale needs taskset and {cores} cores")
+    return ["taskset", "-c", f"0-{cores - 1}"]
+
+
 class Cluster:
-    """A scheduler and ``n`` single-thread workers on loopback, as separate processes."""
+    """A scheduler and ``n`` single-thread workers on loopback, as separate processes,
+    pinned to the first ``n`` cores."""
 
     def __init__(self, n: int, logs: Path) -> None:
         self.address = f"tcp://127.0.0.1:{_port()}"
@@ -60,14 +74,16 @@ class Cluster:
         # about 8% of a worker's CPU on these CPU-bound tasks, off as an operator would run it
         env = {**os.environ, "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "OPENBLAS_NUM_THREADS": "1", "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
-        self.procs = [self._start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
+        self.procs = [self._start([*pinned(n), str(BIN / "dask"), "scheduler",
+                                   "--host", "127.0.0.1",
                                    "--port", self.address.rsplit(":", 1)[1],
                                    "--no-dashboard"], logs / "scheduler.log", env)]
         self.logs = [logs / f"worker{i}.log" for i in range(n)]
         for i, log in enumerate(self.logs):
             self.procs.append(self._start(
-                [str(BIN / "dask"), "worker", self.address, "--nthreads", "1", "--no-nanny",
-                 "--no-dashboard", "--name", f"w{i}", "--host", "127.0.0.1"], log, env))
+                [*pinned(n), str(BIN / "dask"), "worker", self.address, "--nthreads", "1",
+                 "--no-nanny", "--no-dashboard", "--name", f"w{i}", "--host", "127.0.0.1"],
+                log, env))
         ready = re.compile(r"Registered to|Starting established connection")
         deadline = time.monotonic() + 120
         while not all(log.exists() and ready.search(log.read_text()) for log in self.logs):
@@ -90,9 +106,10 @@ class Cluster:
 
 
 def prove(snap: Path, params: Path, out: Path, secret: Path, batch_size: int,
-          backend: str, address: str) -> float:
-    cmd = [str(BIN / "zkmargin"), "prove", str(snap), "--params", str(params), "--out",
-           str(out), "--batch-size", str(batch_size), "--salt-secret", str(secret),
+          backend: str, address: str, cores: int) -> float:
+    cmd = [*pinned(cores), str(BIN / "zkmargin"), "prove", str(snap), "--params",
+           str(params), "--out", str(out), "--batch-size", str(batch_size), "--salt-secret",
+           str(secret),
            "--backend", backend, "--witness", "cpp", "--scheduler", address, "--json"]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=7200, check=False)
@@ -131,7 +148,7 @@ def main() -> None:
             cluster = Cluster(workers, work / f"logs-{workers}")
             try:
                 dt = prove(snap, params, work / f"out-{workers}", secret, k, backend,
-                           cluster.address)
+                           cluster.address, workers)
             finally:
                 cluster.stop()
             rate[workers] = n / dt
