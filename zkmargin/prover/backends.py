@@ -63,11 +63,18 @@ def proof_from_evm(blob: bytes) -> Proof:
     """
     if len(blob) != 256:
         raise ZkMarginError(f"a Groth16 proof is 256 bytes in EVM encoding, got {len(blob)}")
-    w = [str(int.from_bytes(blob[i : i + 32], "big")) for i in range(0, 256, 32)]
+    w = [int.from_bytes(blob[i : i + 32], "big") for i in range(0, 256, 32)]
+    return snarkjs_proof(w[0], w[1], w[3], w[2], w[5], w[4], w[6], w[7])
+
+
+def snarkjs_proof(ax: int, ay: int, bx0: int, bx1: int, by0: int, by1: int, cx: int,
+                  cy: int) -> Proof:
+    """A proof in snarkjs JSON from its affine coordinates (G2 as ``[c0, c1]``, every point
+    projective with ``z = 1``)."""
     return {
-        "pi_a": [w[0], w[1], "1"],
-        "pi_b": [[w[3], w[2]], [w[5], w[4]], ["1", "0"]],
-        "pi_c": [w[6], w[7], "1"],
+        "pi_a": [str(ax), str(ay), "1"],
+        "pi_b": [[str(bx0), str(bx1)], [str(by0), str(by1)], ["1", "0"]],
+        "pi_c": [str(cx), str(cy), "1"],
         "protocol": "groth16",
         "curve": "bn128",
     }
@@ -78,14 +85,8 @@ def proof_from_le(blob: bytes) -> Proof:
     pi_b.x.c1 pi_b.y.c0 pi_b.y.c1 pi_c.x pi_c.y``, each 32 bytes little-endian."""
     if len(blob) != 256:
         raise ZkMarginError(f"the builtin prover returned {len(blob)} bytes, not 256")
-    w = [str(int.from_bytes(blob[i : i + 32], "little")) for i in range(0, 256, 32)]
-    return {
-        "pi_a": [w[0], w[1], "1"],
-        "pi_b": [[w[2], w[3]], [w[4], w[5]], ["1", "0"]],
-        "pi_c": [w[6], w[7], "1"],
-        "protocol": "groth16",
-        "curve": "bn128",
-    }
+    w = [int.from_bytes(blob[i : i + 32], "little") for i in range(0, 256, 32)]
+    return snarkjs_proof(*w)
 
 
 class BuiltinBackend:

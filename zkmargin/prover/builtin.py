@@ -22,7 +22,7 @@ from zkmargin.errors import ZkMarginError
 from zkmargin.field import SNARK_FIELD
 from zkmargin.prover import _groth16
 from zkmargin.verifier.curve import g1_on_curve, g2_in_subgroup, g2_on_curve
-from zkmargin.verifier.zkey import g1_point, g2_point
+from zkmargin.verifier.zkey import HEADER_SIZE, header_g1, header_g2
 
 GROTH16 = 1
 N8 = 32
@@ -73,14 +73,15 @@ def _check_blinding_points(path: Path, header: bytes) -> None:
     """alpha1, beta1, beta2, delta1 and delta2 must be points of the groups, not infinity:
     the proof hides the witness behind r delta1 and s delta2, so a key (a ceremony's, made
     elsewhere) with delta at infinity or of small order would publish sum w_i A_i."""
-    if len(header) != 660:
-        raise ProverError(f"{path}: the header section has {len(header)} bytes, not 660")
-    for name, offset in (("alpha1", 84), ("beta1", 148), ("delta1", 468)):
-        p1 = g1_point(header[offset:offset + 64])
+    if len(header) != HEADER_SIZE:
+        raise ProverError(f"{path}: the header section has {len(header)} bytes, not "
+                          f"{HEADER_SIZE}")
+    for name in ("alpha1", "beta1", "delta1"):
+        p1 = header_g1(header, name)
         if p1 is None or not g1_on_curve(p1):
             raise ProverError(f"{path}: {name} is not a point of G1")
-    for name, offset in (("beta2", 212), ("delta2", 532)):
-        p2 = g2_point(header[offset:offset + 128])
+    for name in ("beta2", "delta2"):
+        p2 = header_g2(header, name)
         if p2 is None or not g2_on_curve(p2) or not g2_in_subgroup(p2):
             raise ProverError(f"{path}: {name} is not a point of G2")
 

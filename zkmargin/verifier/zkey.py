@@ -85,6 +85,29 @@ def g2_point(raw: bytes) -> G2Point | None:
     return ((_fq(raw[0:32]), _fq(raw[32:64])), (_fq(raw[64:96]), _fq(raw[96:128])))
 
 
+#: The points of the header section (2), after ``n8q q n8r r nVars nPublic domainSize``:
+#: name -> (offset, size); G1 points take 64 bytes, G2 points 128.
+HEADER_POINTS = {"alpha1": (84, 64), "beta1": (148, 64), "beta2": (212, 128),
+                 "gamma2": (340, 128), "delta1": (468, 64), "delta2": (532, 128)}
+HEADER_SIZE = 660
+
+
+def header_g1(header: bytes, name: str) -> G1Point | None:
+    """The G1 point ``name`` of a zkey header section (None: infinity)."""
+    offset, size = HEADER_POINTS[name]
+    if size != 64:
+        raise ValueError(f"{name} is not a G1 point of the header")
+    return g1_point(header[offset:offset + size])
+
+
+def header_g2(header: bytes, name: str) -> G2Point | None:
+    """The G2 point ``name`` of a zkey header section (None: infinity)."""
+    offset, size = HEADER_POINTS[name]
+    if size != 128:
+        raise ValueError(f"{name} is not a G2 point of the header")
+    return g2_point(header[offset:offset + size])
+
+
 def _point(point: G1Point | G2Point | None, what: str, file: str) -> object:
     if point is None:
         raise ZKeyError(f"{file}: {what} is the point at infinity")
@@ -126,15 +149,13 @@ def read_zkey(path: Path, *, file: str | None = None) -> ZKey:
         if n8r != _N8 or int.from_bytes(header[40:72], "little") != SNARK_FIELD:
             raise ZKeyError(f"{name}: the key is not over BN254's scalar field")
         n_vars, n_public, domain = struct.unpack_from("<III", header, 72)
-        pos = 84
-        expected = pos + 64 * 3 + 128 * 3
-        if len(header) != expected:
+        if len(header) != HEADER_SIZE:
             raise ZKeyError(f"{name}: header section has {len(header)} bytes, expected "
-                            f"{expected}")
-        alpha1 = g1_point(header[pos:pos + 64])
-        beta2 = g2_point(header[pos + 128:pos + 256])
-        gamma2 = g2_point(header[pos + 256:pos + 384])
-        delta2 = g2_point(header[pos + 448:pos + 576])
+                            f"{HEADER_SIZE}")
+        alpha1 = header_g1(header, "alpha1")
+        beta2 = header_g2(header, "beta2")
+        gamma2 = header_g2(header, "gamma2")
+        delta2 = header_g2(header, "delta2")
         ic_raw = bf.section(3, name)
         if len(ic_raw) != 64 * (n_public + 1):
             raise ZKeyError(f"{name}: IC section holds {len(ic_raw) // 64} points for "
